@@ -1,0 +1,52 @@
+"""The dead-letter sink: original bytes plus machine-readable reason headers."""
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from agents.metrics import WorkerMetrics
+from agents.records import DeadLetter
+
+
+class DeadLetterSink(Protocol):
+    """Where rejected records go."""
+
+    async def send(self, letters: Sequence[DeadLetter]) -> None:
+        """Publish the letters and return once the broker has them."""
+        ...
+
+
+def letter_headers(letter: DeadLetter) -> list[tuple[str, bytes]]:
+    """Kafka headers that say why and where from; never the record's content."""
+    rejection, source = letter.rejection, letter.source
+    headers = [
+        ("insights-reason", rejection.reason.value.encode()),
+        ("insights-detail", rejection.detail.encode()),
+        ("insights-source", f"{source.topic}/{source.partition}/{source.offset}".encode()),
+    ]
+    if rejection.index is not None:
+        headers.append(("insights-index", str(rejection.index).encode()))
+    if rejection.field is not None:
+        headers.append(("insights-field", rejection.field.encode()))
+    return headers
+
+
+class FaustDeadLetters:
+    """Sends dead letters through the Faust app's producer and waits for delivery."""
+
+    def __init__(self, topic: Any, metrics: WorkerMetrics) -> None:
+        """Wrap the dead-letter `faust.Topic`."""
+        self.topic = topic
+        self.metrics = metrics
+
+    async def send(self, letters: Sequence[DeadLetter]) -> None:
+        """Publish all letters, then wait for every delivery before the batch is acked."""
+        if not letters:
+            return
+        pending = [
+            await self.topic.send(value=letter.rejection.raw, headers=letter_headers(letter))
+            for letter in letters
+        ]
+        await asyncio.gather(*pending)
+        for letter in letters:
+            self.metrics.dead_letters.labels(letter.rejection.reason.value).inc()

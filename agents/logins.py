@@ -1,0 +1,60 @@
+"""The logins agent: count managed logins per org, product, plan and day; mark coverage."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from agents.batches import consume_in_batches
+from agents.dead_letters import DeadLetterSink
+from agents.metrics import WorkerMetrics
+from agents.persistence import until_written
+from agents.records import SourceRecord, decode_batch
+from schemas.events import Heartbeat, Login
+from streams.core.attribution import attribute, lookups
+from streams.store import RedisActiveUserStore
+
+
+class LoginBatchProcessor:
+    """Decode, attribute and write one batch; returns only once Redis and dead letters have it."""
+
+    def __init__(
+        self,
+        store: RedisActiveUserStore,
+        dead_letters: DeadLetterSink,
+        metrics: WorkerMetrics,
+        retention_days: int,
+    ) -> None:
+        """Wire the processor to its store, dead-letter sink and metrics."""
+        self.store = store
+        self.dead_letters = dead_letters
+        self.metrics = metrics
+        self.retention_days = retention_days
+
+    async def __call__(self, records: Sequence[SourceRecord]) -> None:
+        """Process one batch: one read pipeline (timelines), one write pipeline (PFADD)."""
+        events, rejected = decode_batch(records, (Login, Heartbeat), self.retention_days)
+        domains, user_products = lookups(events)
+
+        async def write() -> tuple[int, int, int]:
+            timelines = await self.store.load_timelines(domains, user_products)
+            writes = attribute(events, *timelines, self.store.layout)
+            await self.store.write_batch(writes)
+            return writes.counted, writes.unmanaged, writes.heartbeats
+
+        counted, unmanaged, heartbeats = await until_written(write, "login_batch", self.metrics)
+        await self.dead_letters.send(rejected)
+        topic = records[0].topic if records else "logins"
+        outcomes = self.metrics.events
+        outcomes.labels(topic, "counted").inc(counted)
+        outcomes.labels(topic, "unmanaged_domain").inc(unmanaged)
+        outcomes.labels(topic, "heartbeat").inc(heartbeats)
+        for letter in rejected:
+            outcomes.labels(topic, f"invalid_{letter.rejection.reason.value}").inc()
+
+
+def register_login_agent(app: Any, topic: Any, process: LoginBatchProcessor, size: int, within: float) -> Any:
+    """Attach the logins agent to the Faust app; concurrency 1 so commits never pass in-flight work."""
+
+    async def count_logins(stream: Any) -> None:
+        await consume_in_batches(stream, process, size, within)
+
+    return app.agent(topic, name="count_logins", concurrency=1)(count_logins)

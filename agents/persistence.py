@@ -1,0 +1,39 @@
+"""Retry a Redis write until it lands: a batch is never acked before its writes succeed."""
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
+
+from agents.metrics import WorkerMetrics
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+async def until_written(
+    operation: Callable[[], Awaitable[T]], name: str, metrics: WorkerMetrics
+) -> T:
+    """Run `operation`, retrying Redis and network errors forever with capped backoff."""
+
+    def note_retry(state: RetryCallState) -> None:
+        metrics.redis_retries.labels(name).inc()
+        if state.attempt_number == 1 or state.attempt_number % 10 == 0:
+            error = state.outcome.exception() if state.outcome else None
+            log.warning("redis unavailable during %s, holding the batch: %r", name, error)
+
+    retrying = AsyncRetrying(
+        retry=retry_if_exception_type((RedisError, RedisConnectionError, OSError)),
+        wait=wait_exponential(multiplier=0.1, max=5.0),
+        before_sleep=note_retry,
+        reraise=True,
+    )
+    async for attempt in retrying:
+        with attempt:
+            result = await operation()
+    if retrying.statistics.get("attempt_number", 1) > 1:
+        log.warning("redis recovered during %s", name)
+    return result

@@ -1,0 +1,52 @@
+"""Raw Kafka records as the agents see them, and decoding them into events or rejections."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from schemas.decode import Rejection, RejectionReason, TimeBounds, decode_record
+from schemas.events import AnyEvent
+
+E = TypeVar("E", bound=AnyEvent)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRecord:
+    """One Kafka record: its bytes and where it came from (for dead-letter headers)."""
+
+    value: bytes
+    topic: str
+    partition: int
+    offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A rejected record or batch element, with its source."""
+
+    rejection: Rejection
+    source: SourceRecord
+
+
+def decode_batch(
+    records: Sequence[SourceRecord],
+    accepted: type[E] | tuple[type[E], ...],
+    retention_days: int,
+    now: datetime | None = None,
+) -> tuple[list[E], list[DeadLetter]]:
+    """Decode every record; events of other types than `accepted` are dead letters (wrong topic)."""
+    bounds = TimeBounds.around(now or datetime.now(UTC), retention_days)
+    events: list[E] = []
+    dead: list[DeadLetter] = []
+    for record in records:
+        for index, item in enumerate(decode_record(record.value, bounds)):
+            if isinstance(item, Rejection):
+                dead.append(DeadLetter(item, record))
+            elif isinstance(item, accepted):
+                events.append(item)
+            else:
+                detail = f"{item.type} events do not belong on {record.topic}"
+                reason = RejectionReason.WRONG_TOPIC
+                dead.append(DeadLetter(Rejection(reason, detail, record.value, index, "type"), record))
+    return events, dead

@@ -1,0 +1,1 @@
+"""Organization Insights: composition root (CLI and embedded dev stack)."""

@@ -1,0 +1,5 @@
+"""Allow `python -m insights`."""
+
+from insights.cli import main
+
+main()

@@ -1,0 +1,130 @@
+"""The `insights` command line: worker, demo, simulate, produce and query."""
+
+import asyncio
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import orjson
+import typer
+
+app = typer.Typer(
+    help="Organization Insights: distinct active users per org, product, plan and day.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def one_line_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Turn every expected failure into one clear line on stderr and exit status 1."""
+
+    @wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as error:  # the CLI boundary: everything becomes one line
+            typer.echo(f"insights: error: {error}", err=True)
+            raise typer.Exit(1) from None
+
+    return run
+
+
+@app.command()
+@one_line_errors
+def worker() -> None:
+    """Run the Faust worker against INSIGHTS_KAFKA_BOOTSTRAP and INSIGHTS_REDIS_URL."""
+    from insights.worker import run_worker
+    from streams.settings import load_settings
+
+    settings = load_settings()
+    settings.kafka(), settings.redis()
+    run_worker(settings)
+
+
+@app.command()
+@one_line_errors
+def demo(
+    port: Annotated[int, typer.Option(help="Port of the reader (0 picks a free one).")] = 0,
+    no_traffic: Annotated[bool, typer.Option("--no-traffic", help="Start idle.")] = False,
+    env_file: Annotated[Path | None, typer.Option(help="Also write the settings here.")] = None,
+) -> None:
+    """Start an embedded broker, redis-server and worker on loopback; Ctrl-C stops everything."""
+    from insights.demo import run_demo
+
+    run_demo(port=port, traffic=not no_traffic, env_file=env_file)
+
+
+@app.command()
+@one_line_errors
+def simulate(
+    out: Annotated[Path, typer.Option(help="JSONL file to write.")],
+    orgs: Annotated[int, typer.Option(min=1)] = 3,
+    users: Annotated[int, typer.Option(min=1, help="Users per organization.")] = 2000,
+    days: Annotated[int, typer.Option(min=1)] = 30,
+    seed: Annotated[int, typer.Option()] = 1,
+    truth: Annotated[Path | None, typer.Option(help="Also write the exact expected answers.")] = None,
+    end: Annotated[str | None, typer.Option(help="Last day YYYY-MM-DD (default yesterday, UTC).")] = None,
+) -> None:
+    """Write realistic events (and, with --truth, the exact expected counts)."""
+    from datetime import date
+
+    from insights.simulation import SimulationSpec, simulate as run, write_jsonl
+
+    end_day = date.fromisoformat(end) if end else datetime.now(UTC).date() - timedelta(days=1)
+    result = run(SimulationSpec(orgs=orgs, users=users, days=days, seed=seed, end_day=end_day))
+    written = write_jsonl(result.lines, out)
+    if truth is not None:
+        truth.write_bytes(orjson.dumps(result.truth))
+    typer.echo(f"wrote {written} lines to {out}" + (f", truth to {truth}" if truth else ""))
+
+
+@app.command()
+@one_line_errors
+def produce(
+    files: Annotated[list[Path], typer.Argument(help="JSONL files.")],
+    topic: Annotated[str | None, typer.Option(help="Send raw to this topic.")] = None,
+    wait: Annotated[bool, typer.Option(help="Return once the worker processed it all.")] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait with --wait.")] = 300.0,
+) -> None:
+    """Publish JSONL lines, routed by `type` (control events first)."""
+    from insights.producer import read_and_produce
+    from insights.progress import progress_bar
+    from streams.settings import load_settings
+
+    settings = load_settings()
+    with progress_bar() as progress:
+        report = read_and_produce(settings, files, topic, wait, timeout, progress)
+    suffix = " and the worker processed them" if wait else ""
+    typer.echo(f"produced {report.sent} records{suffix}")
+
+
+@app.command()
+@one_line_errors
+def query(
+    org: Annotated[str, typer.Option(help="Organization id.")],
+    product: Annotated[str, typer.Option(help="A product or all.")] = "all",
+    start: Annotated[str | None, typer.Option(help="First day YYYY-MM-DD.")] = None,
+    end: Annotated[str | None, typer.Option(help="Last day YYYY-MM-DD.")] = None,
+    interval: Annotated[str, typer.Option(help="day, week or month.")] = "day",
+) -> None:
+    """Print the reader API's JSON for one org, straight from Redis."""
+    from insights.queries import run_query
+    from streams.settings import load_settings
+
+    document: dict[str, Any] = asyncio.run(
+        run_query(load_settings(), org, product, start, end, interval)
+    )
+    sys.stdout.buffer.write(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,56 @@
+"""Compose and run the Faust worker: settings, Redis store, agents, metrics endpoint."""
+
+import asyncio
+import logging
+from typing import Any
+
+import faust
+from prometheus_client import CollectorRegistry, start_http_server
+
+from agents.claims import DomainClaimProcessor, register_claim_agent
+from agents.dead_letters import FaustDeadLetters
+from agents.logins import LoginBatchProcessor, register_login_agent
+from agents.metrics import WorkerMetrics
+from agents.plans import PlanChangeProcessor, register_plan_agent
+from streams.app import create_app, declare_topics
+from streams.core.keys import KeyLayout
+from streams.kafka_admin import ensure_topics
+from streams.settings import Settings
+from streams.store import RedisActiveUserStore, connect_redis
+from streams.topics import TopicNames
+
+log = logging.getLogger(__name__)
+
+
+def build_worker_app(settings: Settings, registry: CollectorRegistry) -> faust.App:
+    """The Faust app with its three agents wired to the Redis store and dead-letter topic."""
+    app = create_app(settings)
+    topics = declare_topics(app, settings)
+    metrics = WorkerMetrics(registry)
+    store = RedisActiveUserStore(
+        connect_redis(settings), KeyLayout(settings.key_prefix), settings.retention_days
+    )
+    dead_letters = FaustDeadLetters(topics.dead_letters, metrics)
+    args: tuple[Any, ...] = (store, dead_letters, metrics, settings.retention_days)
+    register_login_agent(
+        app,
+        topics.logins,
+        LoginBatchProcessor(*args),
+        settings.login_batch_size,
+        settings.login_batch_within_s,
+    )
+    register_plan_agent(app, topics.plan_changes, PlanChangeProcessor(*args))
+    register_claim_agent(app, topics.domain_claims, DomainClaimProcessor(*args))
+    return app
+
+
+def run_worker(settings: Settings, loglevel: str = "info") -> None:
+    """Create the topics, expose /metrics on loopback, and run the worker until a signal."""
+    names = TopicNames.from_settings(settings)
+    asyncio.run(ensure_topics(settings.kafka(), names.all(), settings.topic_partitions))
+    registry = CollectorRegistry()
+    app = build_worker_app(settings, registry)
+    if settings.worker_metrics_port:
+        start_http_server(settings.worker_metrics_port, addr="127.0.0.1", registry=registry)
+    worker = faust.Worker(app, loglevel=loglevel, quiet=True)
+    worker.execute_from_commandline()

@@ -1,0 +1,1 @@
+"""Event contracts: typed models, JSON Schema files and one decode-and-validate entry point."""

@@ -1,0 +1,25 @@
+"""The closed vocabularies of DESIGN.md: products and pricing plans."""
+
+from enum import StrEnum
+
+
+class Product(StrEnum):
+    """A product whose event bus publishes logins."""
+
+    TRELLO = "trello"
+    JIRA = "jira"
+    CONFLUENCE = "confluence"
+    JSM = "jsm"
+
+
+class Plan(StrEnum):
+    """A pricing plan; `free` is the plan of a user with no known plan change."""
+
+    FREE = "free"
+    STANDARD = "standard"
+    PREMIUM = "premium"
+    ENTERPRISE = "enterprise"
+
+
+PRODUCTS: tuple[Product, ...] = tuple(Product)
+PLANS: tuple[Plan, ...] = tuple(Plan)

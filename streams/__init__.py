@@ -1,0 +1,1 @@
+"""The pipeline: Faust app factory, topics, settings, Redis store, and the pure counting core."""

@@ -1,0 +1,66 @@
+"""The Faust app factory: consumer-group timing, raw topics, no web server, at-least-once."""
+
+from dataclasses import dataclass
+from typing import Any
+
+import faust
+
+from streams.settings import Settings
+from streams.topics import TopicNames
+
+
+@dataclass(frozen=True)
+class PipelineTopics:
+    """The Faust topic objects the agents consume and produce."""
+
+    logins: Any
+    plan_changes: Any
+    domain_claims: Any
+    dead_letters: Any
+
+
+def broker_url(bootstrap: str) -> str:
+    """Faust's broker URL for `host:port[,host:port]`."""
+    return ";".join(f"kafka://{host.strip()}" for host in bootstrap.split(",") if host.strip())
+
+
+def create_app(settings: Settings) -> faust.App:
+    """Build the Faust app; nothing connects until a worker starts it."""
+    return faust.App(
+        settings.app_id,
+        broker=broker_url(settings.kafka()),
+        # Exactly-once would turn on the idempotent producer, which the embedded broker rejects;
+        # at-least-once is enough because PFADD and ZADD make every redelivery harmless.
+        processing_guarantee="at_least_once",
+        web_enabled=False,
+        topic_disable_leader=True,
+        topic_allow_declare=False,
+        consumer_auto_offset_reset="earliest",
+        broker_session_timeout=settings.session_timeout_s,
+        broker_heartbeat_interval=settings.heartbeat_interval_s,
+        broker_commit_interval=settings.commit_interval_s,
+        key_serializer="raw",
+        value_serializer="raw",
+    )
+
+
+def declare_topics(app: faust.App, settings: Settings) -> PipelineTopics:
+    """Declare the topics on the app as raw bytes: decoding is ours, so bad input never crashes."""
+    names = TopicNames.from_settings(settings)
+
+    def topic(name: str) -> Any:
+        return app.topic(
+            name,
+            key_type=bytes,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+            partitions=settings.topic_partitions,
+        )
+
+    return PipelineTopics(
+        topic(names.logins),
+        topic(names.plan_changes),
+        topic(names.domain_claims),
+        topic(names.dead_letters),
+    )

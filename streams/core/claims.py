@@ -1,0 +1,52 @@
+"""Domain claim policy: a domain belongs to at most one organization at a time."""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from schemas.events import DomainClaim
+from streams.core.timelines import ClaimEntry, DomainTimeline, to_millis
+
+
+class ClaimVerdict(StrEnum):
+    """What to do with a claim or release event."""
+
+    ACCEPT = "accept"
+    DUPLICATE = "duplicate"  # already recorded: a redelivery, harmless
+    DOMAIN_CONFLICT = "domain_conflict"
+    RELEASE_NOT_OWNER = "release_not_owner"
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimDecision:
+    """The verdict on one claim event, with a one-line reason for the dead-letter topic."""
+
+    verdict: ClaimVerdict
+    detail: str = ""
+
+
+def judge_claim(timeline: DomainTimeline, claim: DomainClaim) -> ClaimDecision:
+    """Accept a claim or release only if it keeps one owner per domain at every instant."""
+    millis = to_millis(claim.effective_at)
+    org_at = claim.org_id if claim.action == "claim" else None
+    if ClaimEntry(millis, org_at) in timeline.entries:
+        return ClaimDecision(ClaimVerdict.DUPLICATE)
+    owner = timeline.owner_at(millis)
+    if claim.action == "release":
+        if owner != claim.org_id:
+            return ClaimDecision(
+                ClaimVerdict.RELEASE_NOT_OWNER,
+                f"{claim.org_id} does not own {claim.domain} at {claim.effective_at.isoformat()}",
+            )
+        return ClaimDecision(ClaimVerdict.ACCEPT)
+    if owner not in (None, claim.org_id):
+        return ClaimDecision(
+            ClaimVerdict.DOMAIN_CONFLICT, f"{claim.domain} is owned by another organization"
+        )
+    following = timeline.next_after(millis)
+    if following is not None and following.org_id not in (None, claim.org_id):
+        # Accepting would make the later claim a takeover without a release.
+        return ClaimDecision(
+            ClaimVerdict.DOMAIN_CONFLICT,
+            f"{claim.domain} is claimed later by another organization without a release",
+        )
+    return ClaimDecision(ClaimVerdict.ACCEPT)

@@ -1,0 +1,39 @@
+"""The Redis key layout: every key of one organization shares the hash tag `{org_id}`."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from schemas.vocabulary import Plan, Product
+
+ALL = "all"  # the rollup over plans or over products
+
+
+@dataclass(frozen=True, slots=True)
+class KeyLayout:
+    """Names every Redis key; one org's keys share a hash tag so multi-key PFCOUNT works on Cluster."""
+
+    prefix: str = "ins"
+
+    def active_users(self, org_id: str, product: Product | str, plan: Plan | str, day: date) -> str:
+        """HyperLogLog of the distinct user ids of an org, product (or all), plan (or all), day."""
+        return f"{self.prefix}:{{{org_id}}}:hll:{product}:{plan}:{day.isoformat()}"
+
+    def coverage(self, product: Product) -> str:
+        """Sorted set of the days (score = ordinal) on which the product had any valid event."""
+        return f"{self.prefix}:coverage:{product}"
+
+    def watermarks(self) -> str:
+        """Sorted set: per product, the ordinal of the latest login day processed."""
+        return f"{self.prefix}:watermarks"
+
+    def plan_timeline(self, user_id: str, product: Product) -> str:
+        """Sorted set of one user's plan changes for one product (score = epoch millis)."""
+        return f"{self.prefix}:plan:{product}:{user_id}"
+
+    def domain_timeline(self, domain: str) -> str:
+        """Sorted set of the claims and releases of one normalised domain."""
+        return f"{self.prefix}:domain:{domain}"
+
+    def org_domains(self, org_id: str) -> str:
+        """Set of the domains an org has ever claimed (for the reader's per-domain view)."""
+        return f"{self.prefix}:{{{org_id}}}:domains"

@@ -1,0 +1,63 @@
+"""Validate the parameters of an active-users request into a SeriesQuery, naming any bad one."""
+
+import re
+from datetime import date, timedelta
+
+from schemas.vocabulary import Product
+from streams.core.days import Interval
+from streams.core.keys import ALL
+from streams.core.series import SeriesQuery
+
+ORG_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+DEFAULT_DAYS = 30
+
+
+class InvalidParameterError(ValueError):
+    """One request parameter is invalid; `parameter` names it for the 400 body."""
+
+    def __init__(self, parameter: str, message: str) -> None:
+        """Remember which parameter was wrong and why."""
+        super().__init__(f"{parameter}: {message}")
+        self.parameter = parameter
+        self.message = message
+
+
+def _parse_day(name: str, value: str | None, default: date) -> date:
+    """A `YYYY-MM-DD` day or the default."""
+    if value is None or value == "":
+        return default
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError(value)
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidParameterError(name, f"{value!r} is not a valid YYYY-MM-DD date") from None
+
+
+def parse_series_query(
+    org_id: str,
+    product: str | None,
+    start: str | None,
+    end: str | None,
+    interval: str | None,
+    today: date,
+    retention_days: int,
+) -> SeriesQuery:
+    """Defaults: all products, the 30 days ending today (UTC), daily buckets."""
+    if not ORG_ID.fullmatch(org_id):
+        raise InvalidParameterError("org_id", "must be 1-64 characters of A-Z a-z 0-9 _ -")
+    chosen = product or ALL
+    if chosen != ALL and chosen not in Product.__members__.values():
+        allowed = ", ".join([*(p.value for p in Product), ALL])
+        raise InvalidParameterError("product", f"{chosen!r} is not one of {allowed}")
+    try:
+        bucket = Interval(interval or Interval.DAY.value)
+    except ValueError:
+        raise InvalidParameterError("interval", f"{interval!r} is not day, week or month") from None
+    last = _parse_day("end", end, today)
+    first = _parse_day("start", start, last - timedelta(days=DEFAULT_DAYS - 1))
+    if first > last:
+        raise InvalidParameterError("start", f"start {first} is after end {last}")
+    if (last - first).days + 1 > retention_days:
+        raise InvalidParameterError("end", f"the range is longer than {retention_days} days")
+    return SeriesQuery(org_id, None if chosen == ALL else Product(chosen), first, last, bucket)

@@ -1,0 +1,84 @@
+"""Series shaping: periods, the union keys behind each value, and the missing/partial rules."""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from schemas.vocabulary import PLANS, PRODUCTS, Product
+from streams.core.days import Bucket, Interval, buckets
+from streams.core.keys import ALL, KeyLayout
+
+SERIES_NAMES: tuple[str, ...] = (ALL, *(plan.value for plan in PLANS))
+Coverage = set[tuple[Product, date]]
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesQuery:
+    """A validated request for one org's active-user series; product None means all products."""
+
+    org_id: str
+    product: Product | None
+    start: date
+    end: date
+    interval: Interval
+
+    @property
+    def products(self) -> tuple[Product, ...]:
+        """The products whose coverage decides missing and partial."""
+        return PRODUCTS if self.product is None else (self.product,)
+
+    def periods(self) -> list[Bucket]:
+        """The buckets of the range, clipped to it."""
+        return buckets(self.start, self.end, self.interval)
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodStatus:
+    """Whether a period has no data at all (missing) or incomplete data (partial)."""
+
+    missing: bool
+    partial: bool
+
+
+def period_status(
+    bucket: Bucket, products: Sequence[Product], covered: Coverage, today: date
+) -> PeriodStatus:
+    """Missing when no (product, day) is covered; partial when some are not, or it is not over."""
+    cells = [(product, day) for product in products for day in bucket.days()]
+    covered_cells = sum(1 for cell in cells if cell in covered)
+    if covered_cells == 0:
+        return PeriodStatus(missing=True, partial=False)
+    return PeriodStatus(missing=False, partial=covered_cells < len(cells) or bucket.last >= today)
+
+
+def union_keys(
+    layout: KeyLayout, query: SeriesQuery, days: Sequence[date], series: str
+) -> list[str]:
+    """The day keys whose union (one multi-key PFCOUNT) is a value: never a sum of counts."""
+    product = ALL if query.product is None else query.product.value
+    return [layout.active_users(query.org_id, product, series, day) for day in days]
+
+
+def shape(
+    query: SeriesQuery,
+    periods: Sequence[Bucket],
+    statuses: Sequence[PeriodStatus],
+    counts: Sequence[Mapping[str, int] | None],
+    totals: Mapping[str, int] | None,
+) -> dict[str, Any]:
+    """The API document of DESIGN.md; missing periods are null in every series, never 0."""
+    return {
+        "org_id": query.org_id,
+        "product": ALL if query.product is None else query.product.value,
+        "start": query.start.isoformat(),
+        "end": query.end.isoformat(),
+        "interval": query.interval.value,
+        "periods": [period.label for period in periods],
+        "series": {
+            name: [None if c is None else c[name] for c in counts] for name in SERIES_NAMES
+        },
+        "missing": [status.missing for status in statuses],
+        "partial": [status.partial for status in statuses],
+        "totals": {name: None if totals is None else totals[name] for name in SERIES_NAMES},
+    }

@@ -1,0 +1,90 @@
+"""Plan and domain-claim timelines: what was in effect at an instant, and their Redis encoding."""
+
+from bisect import bisect_right
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from schemas.vocabulary import Plan
+
+
+def to_millis(instant: datetime) -> int:
+    """Epoch milliseconds of an aware instant (the score used in Redis sorted sets)."""
+    return int(instant.timestamp() * 1000)
+
+
+def from_millis(millis: int) -> datetime:
+    """The aware UTC instant of epoch milliseconds."""
+    return datetime.fromtimestamp(millis / 1000, tz=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanTimeline:
+    """The plan changes of one user for one product, ordered by effective instant."""
+
+    changes: tuple[tuple[int, Plan], ...] = ()
+
+    @classmethod
+    def decode(cls, members: Iterable[str | bytes]) -> "PlanTimeline":
+        """Build from Redis members `<millis>:<plan>`; the millis prefix keeps members unique."""
+        changes = []
+        for member in members:
+            text = member.decode() if isinstance(member, bytes) else member
+            millis, _, plan = text.partition(":")
+            changes.append((int(millis), Plan(plan)))
+        return cls(tuple(sorted(changes)))
+
+    def plan_at(self, instant_millis: int) -> Plan:
+        """The latest plan with effective_at <= instant, `free` when none is known."""
+        # A change effective exactly at the login instant applies (<=), so bisect_right on
+        # (instant, the largest plan) would also accept ties; search on millis alone.
+        position = bisect_right([millis for millis, _ in self.changes], instant_millis)
+        return self.changes[position - 1][1] if position else Plan.FREE
+
+
+def plan_member(effective_at: datetime, plan: Plan) -> str:
+    """The sorted-set member that records one plan change."""
+    return f"{to_millis(effective_at)}:{plan.value}"
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimEntry:
+    """One claim (org set) or release (org None) of a domain."""
+
+    millis: int
+    org_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DomainTimeline:
+    """Who owned one domain when: claims and releases ordered by effective instant."""
+
+    entries: tuple[ClaimEntry, ...] = ()
+
+    @classmethod
+    def decode(cls, members: Iterable[str | bytes]) -> "DomainTimeline":
+        """Build from Redis members `<millis>:claim:<org>` or `<millis>:release:<org>`."""
+        entries = []
+        for member in members:
+            text = member.decode() if isinstance(member, bytes) else member
+            millis, action, org_id = text.split(":", 2)
+            entries.append(ClaimEntry(int(millis), org_id if action == "claim" else None))
+        return cls(tuple(sorted(entries, key=lambda entry: entry.millis)))
+
+    def owner_at(self, instant_millis: int) -> str | None:
+        """The org that owned the domain at the instant, or None if unclaimed."""
+        owner: str | None = None
+        for entry in self.entries:
+            if entry.millis > instant_millis:
+                break
+            owner = entry.org_id
+        return owner
+
+    def next_after(self, instant_millis: int) -> ClaimEntry | None:
+        """The first entry strictly after the instant."""
+        return next((e for e in self.entries if e.millis > instant_millis), None)
+
+
+def claim_member(effective_at: datetime, action: str, org_id: str) -> str:
+    """The sorted-set member that records one claim or release."""
+    return f"{to_millis(effective_at)}:{action}:{org_id}"

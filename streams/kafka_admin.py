@@ -1,0 +1,51 @@
+"""Kafka administration: explicit topic creation and the worker group's committed offsets."""
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
+from aiokafka.structs import TopicPartition
+
+
+class KafkaUnavailableError(RuntimeError):
+    """The Kafka cluster could not be reached; the message says where we tried."""
+
+
+async def ensure_topics(bootstrap: str, names: Sequence[str], partitions: int) -> None:
+    """Create the topics that do not exist yet (existing ones keep their partition count)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+    try:
+        await admin.start()
+    except KafkaConnectionError as error:
+        raise KafkaUnavailableError(f"cannot reach Kafka at {bootstrap}: {error}") from error
+    try:
+        existing = set(await admin.list_topics())
+        missing = [n for n in names if n not in existing]
+        if missing:
+            new = [NewTopic(n, num_partitions=partitions, replication_factor=1) for n in missing]
+            try:
+                await admin.create_topics(new)
+            except TopicAlreadyExistsError:
+                pass  # another process created it first: that is what we wanted
+    finally:
+        await admin.close()
+
+
+async def committed_offsets(
+    bootstrap: str, group_id: str, partitions: Iterable[TopicPartition]
+) -> Mapping[TopicPartition, int]:
+    """The group's committed offset per partition (-1 when nothing is committed yet)."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False
+    )
+    try:
+        await consumer.start()
+    except KafkaError as error:
+        raise KafkaUnavailableError(f"cannot reach Kafka at {bootstrap}: {error}") from error
+    try:
+        # committed() asks the coordinator directly (OffsetFetch) without joining the group.
+        offsets = {tp: await consumer.committed(tp) for tp in partitions}
+        return {tp: -1 if offset is None else offset for tp, offset in offsets.items()}
+    finally:
+        await consumer.stop()

@@ -1,0 +1,50 @@
+"""The active-users report: one code path behind the HTTP reader and `insights query`."""
+
+from datetime import date
+from typing import Any, Protocol
+
+from schemas.vocabulary import Product
+from streams.core.keys import KeyLayout
+from streams.core.series import (
+    SERIES_NAMES,
+    Coverage,
+    SeriesQuery,
+    period_status,
+    shape,
+    union_keys,
+)
+
+
+class ActiveUserReader(Protocol):
+    """What the report needs from storage: coverage and union counts."""
+
+    async def covered_days(self, products: tuple[Product, ...], start: date, end: date) -> Coverage:
+        """The covered (product, day) cells in the range."""
+        ...
+
+    async def count_unions(self, key_groups: list[list[str]]) -> list[int]:
+        """The distinct count of the union of each key group, in one round trip."""
+        ...
+
+
+async def active_users(
+    reader: ActiveUserReader, layout: KeyLayout, query: SeriesQuery, today: date
+) -> dict[str, Any]:
+    """Build the API document: coverage first, then one union count per (period, series)."""
+    periods = query.periods()
+    covered = await reader.covered_days(query.products, query.start, query.end)
+    statuses = [period_status(period, query.products, covered, today) for period in periods]
+    groups: list[list[str]] = []
+    for period, status in zip(periods, statuses, strict=True):
+        if not status.missing:
+            groups.extend(union_keys(layout, query, period.days(), s) for s in SERIES_NAMES)
+    any_covered = not all(status.missing for status in statuses)
+    if any_covered:
+        all_days = [day for period in periods for day in period.days()]
+        groups.extend(union_keys(layout, query, all_days, s) for s in SERIES_NAMES)
+    values = iter(await reader.count_unions(groups))
+    counts = [
+        None if status.missing else {s: next(values) for s in SERIES_NAMES} for status in statuses
+    ]
+    totals = {s: next(values) for s in SERIES_NAMES} if any_covered else None
+    return shape(query, periods, statuses, counts, totals)

@@ -1,0 +1,55 @@
+"""Settings: one typed, frozen object read once from the environment at start."""
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEMO_HINT = "start a local stack with `insights demo --env-file .env` and `set -a; . ./.env`"
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or invalid; the message names the variable and what to do."""
+
+
+class Settings(BaseSettings):
+    """Everything a worker, reader or CLI command needs to know, from `INSIGHTS_*` variables."""
+
+    model_config = SettingsConfigDict(env_prefix="INSIGHTS_", frozen=True, extra="ignore")
+
+    kafka_bootstrap: str | None = None
+    redis_url: str | None = None
+    redis_cluster: bool = False
+    topic_prefix: str = Field(default="insights", pattern=r"^[A-Za-z0-9._-]{1,100}$")
+    topic_partitions: int = Field(default=4, ge=1, le=1024)
+    key_prefix: str = Field(default="ins", pattern=r"^[A-Za-z0-9_-]{1,32}$")
+    app_id: str = Field(default="insights-worker", pattern=r"^[A-Za-z0-9._-]{1,100}$")
+    retention_days: int = Field(default=400, ge=1, le=3660)
+    worker_metrics_port: int = Field(default=9464, ge=0, le=65535)
+    # Kafka's own client defaults: safe against real brokers. The embedded broker holds the
+    # first JoinGroup for about half the session timeout, so the demo and tests use 6 s / 0.5 s.
+    session_timeout_s: float = Field(default=45.0, gt=0)
+    heartbeat_interval_s: float = Field(default=3.0, gt=0)
+    commit_interval_s: float = Field(default=1.0, gt=0)
+    login_batch_size: int = Field(default=2000, ge=1)
+    login_batch_within_s: float = Field(default=0.5, gt=0)
+
+    def kafka(self) -> str:
+        """The bootstrap servers, or a clear error naming the variable."""
+        if not self.kafka_bootstrap:
+            raise SettingsError(f"INSIGHTS_KAFKA_BOOTSTRAP is not set: {DEMO_HINT}")
+        return self.kafka_bootstrap
+
+    def redis(self) -> str:
+        """The Redis URL, or a clear error naming the variable."""
+        if not self.redis_url:
+            raise SettingsError(f"INSIGHTS_REDIS_URL is not set: {DEMO_HINT}")
+        return self.redis_url
+
+
+def load_settings() -> Settings:
+    """Read and validate the environment once; a bad variable fails fast and names itself."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = "INSIGHTS_" + str(first["loc"][0]).upper() if first["loc"] else "INSIGHTS_*"
+        raise SettingsError(f"{name} is invalid: {first['msg']}") from error

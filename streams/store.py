@@ -1,0 +1,120 @@
+"""The Redis store: every HyperLogLog, timeline and coverage read or write goes through here."""
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+
+from redis.asyncio import Redis, RedisCluster
+
+from schemas.events import DomainClaim, PlanChange
+from schemas.vocabulary import Product
+from streams.core.attribution import BatchWrites, UserProduct
+from streams.core.days import day_end
+from streams.core.keys import KeyLayout
+from streams.core.series import Coverage
+from streams.core.timelines import (
+    DomainTimeline,
+    PlanTimeline,
+    claim_member,
+    plan_member,
+    to_millis,
+)
+from streams.settings import Settings
+
+RedisClient = Redis | RedisCluster
+
+
+def connect_redis(settings: Settings) -> RedisClient:
+    """A lazily connecting client: single node, or cluster when INSIGHTS_REDIS_CLUSTER is true."""
+    if settings.redis_cluster:
+        return RedisCluster.from_url(settings.redis())
+    return Redis.from_url(settings.redis(), health_check_interval=10)
+
+
+class RedisActiveUserStore:
+    """HyperLogLog counts, plan and claim timelines, coverage and watermarks in Redis."""
+
+    def __init__(self, client: RedisClient, layout: KeyLayout, retention_days: int) -> None:
+        """Wrap a client; nothing connects until the first command."""
+        self.client = client
+        self.layout = layout
+        self.retention = timedelta(days=retention_days)
+
+    async def load_timelines(
+        self, domains: Iterable[str], user_products: Iterable[UserProduct]
+    ) -> tuple[dict[str, DomainTimeline], dict[UserProduct, PlanTimeline]]:
+        """Fetch the domain and plan timelines a batch needs, in one pipeline."""
+        domain_list, pair_list = list(domains), list(user_products)
+        pipe = self.client.pipeline(transaction=False)
+        for domain in domain_list:
+            pipe.zrange(self.layout.domain_timeline(domain), 0, -1)
+        for user_id, product in pair_list:
+            pipe.zrange(self.layout.plan_timeline(user_id, product), 0, -1)
+        replies = await pipe.execute()
+        domain_timelines = {
+            d: DomainTimeline.decode(r) for d, r in zip(domain_list, replies, strict=False) if r
+        }
+        plan_replies = replies[len(domain_list) :]
+        plans = {p: PlanTimeline.decode(r) for p, r in zip(pair_list, plan_replies, strict=True) if r}
+        return domain_timelines, plans
+
+    async def write_batch(self, writes: BatchWrites) -> None:
+        """PFADD every key's members once, set expiry, mark coverage and watermarks: one pipeline."""
+        pipe = self.client.pipeline(transaction=False)
+        for key, members in writes.additions.items():
+            # PFADD is idempotent: a redelivered batch sets the same registers again.
+            pipe.pfadd(key, *members)
+            pipe.expireat(key, day_end(writes.key_days[key]) + self.retention)
+        latest: dict[Product, date] = {}
+        for product, day in writes.covered:
+            pipe.zadd(self.layout.coverage(product), {day.isoformat(): day.toordinal()})
+            latest[product] = max(day, latest.get(product, day))
+        for product, day in latest.items():
+            pipe.zadd(self.layout.watermarks(), {product.value: day.toordinal()}, gt=True)
+        await pipe.execute()
+
+    async def add_plan_changes(self, changes: Iterable[PlanChange]) -> None:
+        """Record plan changes; ZADD of the same member is a no-op, so redelivery is harmless."""
+        pipe = self.client.pipeline(transaction=False)
+        for change in changes:
+            key = self.layout.plan_timeline(change.user_id, change.product)
+            pipe.zadd(key, {plan_member(change.effective_at, change.plan): to_millis(change.effective_at)})
+        await pipe.execute()
+
+    async def domain_timeline(self, domain: str) -> DomainTimeline:
+        """The recorded claims and releases of one domain."""
+        return DomainTimeline.decode(await self.client.zrange(self.layout.domain_timeline(domain), 0, -1))
+
+    async def add_domain_claim(self, claim: DomainClaim) -> None:
+        """Record an accepted claim or release, and remember the domain under its org."""
+        member = claim_member(claim.effective_at, claim.action, claim.org_id)
+        pipe = self.client.pipeline(transaction=False)
+        pipe.zadd(self.layout.domain_timeline(claim.domain), {member: to_millis(claim.effective_at)})
+        pipe.sadd(self.layout.org_domains(claim.org_id), claim.domain)
+        await pipe.execute()
+
+    async def watermark(self, products: Iterable[Product]) -> date | None:
+        """The latest login day processed for any of the products (for late control events)."""
+        scores = await self.client.zmscore(self.layout.watermarks(), [p.value for p in products])
+        known = [int(score) for score in scores if score is not None]
+        return date.fromordinal(max(known)) if known else None
+
+    async def covered_days(self, products: tuple[Product, ...], start: date, end: date) -> Coverage:
+        """The covered (product, day) cells in [start, end]."""
+        pipe = self.client.pipeline(transaction=False)
+        for product in products:
+            pipe.zrange(self.layout.coverage(product), start.toordinal(), end.toordinal(), byscore=True)
+        replies = await pipe.execute()
+        return {
+            (product, date.fromisoformat(day.decode() if isinstance(day, bytes) else day))
+            for product, days in zip(products, replies, strict=True)
+            for day in days
+        }
+
+    async def count_unions(self, key_groups: list[list[str]]) -> list[int]:
+        """PFCOUNT over each group (a union inside one org's hash slot), in one pipeline."""
+        if not key_groups:
+            return []
+        pipe = self.client.pipeline(transaction=False)
+        for keys in key_groups:
+            pipe.pfcount(*keys)
+        return [int(count) for count in await pipe.execute()]
