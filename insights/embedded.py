@@ -113,9 +113,13 @@ def _spawn(command: list[str], log: Path) -> Process:
             # A new session keeps a terminal Ctrl-C away from the child, so we stop it in
             # order ourselves, and makes it a group leader that killpg can reach whole.
             return subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env,
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=out,
+                env=env,
                 start_new_session=True,
-            )  # fmt: skip
+            )
     except OSError as exc:
         raise EmbeddedStackError(f"cannot start {command[0]}: {exc}") from exc
 

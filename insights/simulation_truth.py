@@ -18,6 +18,7 @@ SCOPES: tuple[str, ...] = (*PRODUCT_NAMES, "all")
 INTERVALS: tuple[str, ...] = ("day", "week", "month")
 
 Answer = dict[str, Any]
+STAT_KINDS = ("logins_managed", "logins_unmanaged", "heartbeats", "plan_changes", "domain_claims")
 
 
 def parse_instant(text: str) -> datetime:
@@ -60,10 +61,7 @@ class _Ledger:
         default_factory=lambda: defaultdict(lambda: defaultdict(set))
     )
     covered: set[tuple[str, date]] = field(default_factory=set)
-    stats: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_STAT_KINDS, 0))
-
-
-_STAT_KINDS = ("logins_managed", "logins_unmanaged", "heartbeats", "plan_changes", "domain_claims")
+    stats: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STAT_KINDS, 0))
 
 
 def _timelines(events: Sequence[Mapping[str, Any]]) -> tuple[dict[Any, _Timeline], ...]:
@@ -111,15 +109,18 @@ def _ledger(events: Sequence[Mapping[str, Any]]) -> _Ledger:
 
 def buckets(start: date, end: date, interval: str) -> list[list[date]]:
     """Split start..end into day, ISO-week (Monday) or calendar-month buckets, clipped."""
-    keys = {
-        "day": lambda d: d.toordinal(),
-        "week": lambda d: d.isocalendar()[:2],
-        "month": lambda d: (d.year, d.month),
-    }[interval]
+    if interval not in INTERVALS:
+        raise ValueError(f"interval must be one of {', '.join(INTERVALS)}, not {interval!r}")
+
+    def key(day: date) -> tuple[int, ...]:
+        if interval == "week":
+            return tuple(day.isocalendar()[:2])
+        return (day.year, day.month) if interval == "month" else (day.toordinal(),)
+
     result: list[list[date]] = []
     day = start
     while day <= end:
-        if result and keys(result[-1][0]) == keys(day):
+        if result and key(result[-1][0]) == key(day):
             result[-1].append(day)
         else:
             result.append([day])
@@ -138,8 +139,9 @@ def _distinct(ledger: _Ledger, org: str, scope: Sequence[str], days: Iterable[da
     return {"all": len(set().union(*per_plan.values())), **counts}
 
 
-def _answer(ledger: _Ledger, org: str, product: str, interval: str, span: tuple[date, date],
-            today: date) -> Answer:
+def _answer(
+    ledger: _Ledger, org: str, product: str, interval: str, span: tuple[date, date], today: date
+) -> Answer:
     """One API document shaped exactly like DESIGN.md's 200 response."""
     scope = PRODUCT_NAMES if product == "all" else (product,)
     periods = buckets(*span, interval)
@@ -158,21 +160,33 @@ def _answer(ledger: _Ledger, org: str, product: str, interval: str, span: tuple[
     if not all(missing):
         totals = _distinct(ledger, org, scope, [d for days in periods for d in days])
     return {
-        "org_id": org, "product": product, "start": span[0].isoformat(),
-        "end": span[1].isoformat(), "interval": interval,
+        "org_id": org,
+        "product": product,
+        "start": span[0].isoformat(),
+        "end": span[1].isoformat(),
+        "interval": interval,
         "periods": [days[0].isoformat() for days in periods],
-        "series": series, "missing": missing, "partial": partial, "totals": totals,
+        "series": series,
+        "missing": missing,
+        "partial": partial,
+        "totals": totals,
     }
 
 
-def reference_answers(events: Sequence[Mapping[str, Any]], orgs: Sequence[str], start: date,
-                      end: date, today: date | None = None) -> list[Answer]:
+def reference_answers(
+    events: Sequence[Mapping[str, Any]],
+    orgs: Sequence[str],
+    start: date,
+    end: date,
+    today: date | None = None,
+) -> list[Answer]:
     """Answers for every (org, product incl. all, interval) over start..end from valid events."""
     return _answers(_ledger(events), orgs, start, end, today)
 
 
-def _answers(ledger: _Ledger, orgs: Sequence[str], start: date, end: date,
-             today: date | None) -> list[Answer]:
+def _answers(
+    ledger: _Ledger, orgs: Sequence[str], start: date, end: date, today: date | None
+) -> list[Answer]:
     """Every answer from one ledger; `today` defaults to the day after the range (all over)."""
     now = today or end + timedelta(days=1)
     return [
@@ -183,8 +197,14 @@ def _answers(ledger: _Ledger, orgs: Sequence[str], start: date, end: date,
     ]
 
 
-def build_truth(events: Sequence[Mapping[str, Any]], invalid: int, lines: int,
-                orgs: Sequence[str], start: date, end: date) -> dict[str, Any]:
+def build_truth(
+    events: Sequence[Mapping[str, Any]],
+    invalid: int,
+    lines: int,
+    orgs: Sequence[str],
+    start: date,
+    end: date,
+) -> dict[str, Any]:
     """The JSON-serialisable truth document: range, orgs, exact stats and every answer."""
     ledger = _ledger(events)
     stats = {"lines": lines, "events_valid": len(events), "events_invalid": invalid}

@@ -33,6 +33,8 @@ class RejectionReason(StrEnum):
     NAIVE_TIMESTAMP = "naive_timestamp"
     TOO_OLD = "too_old"
     IN_FUTURE = "in_future"
+    # Set by the agents, not by decoding: an event on another type's topic, and claim conflicts.
+    WRONG_TOPIC = "wrong_topic"
     DOMAIN_CONFLICT = "domain_conflict"
     RELEASE_NOT_OWNER = "release_not_owner"
 
@@ -78,11 +80,15 @@ Decoded = AnyEvent | Rejection
 
 
 class _Problem(NamedTuple):
-    """A rejection before the bytes to dead-letter are known (batch elements are re-encoded lazily)."""
+    """A rejection before its dead-letter bytes are chosen (batch elements are re-encoded late)."""
 
     reason: RejectionReason
     detail: str
     field: str | None
+
+    def reject(self, raw: bytes, index: int | None) -> Rejection:
+        """Attach the bytes to dead-letter and the batch position."""
+        return Rejection(self.reason, self.detail, raw, index, self.field)
 
 
 # Pydantic messages are used only for error types whose message never repeats the input; our own
@@ -109,9 +115,7 @@ def decode_record(raw: bytes, bounds: TimeBounds) -> list[Decoded]:
         return [_unparsable(raw, error)]
     if isinstance(parsed, dict):
         outcome = _check(parsed, bounds)
-        if isinstance(outcome, _Problem):
-            return [Rejection(outcome.reason, outcome.detail, raw, None, outcome.field)]
-        return [outcome]
+        return [outcome.reject(raw, None) if isinstance(outcome, _Problem) else outcome]
     if isinstance(parsed, list):
         return _decode_batch(parsed, raw, bounds)
     detail = "record must be a JSON object or an array of objects"
@@ -144,9 +148,9 @@ def _decode_batch(elements: list[Any], raw: bytes, bounds: TimeBounds) -> list[D
             detail = "each element of a batched record must be a JSON object"
             outcome = _Problem(RejectionReason.NOT_AN_EVENT, detail, None)
         if isinstance(outcome, _Problem):
-            element_raw = _element_bytes(element, raw)
-            outcome = Rejection(outcome.reason, outcome.detail, element_raw, index, outcome.field)
-        results.append(outcome)
+            results.append(outcome.reject(_element_bytes(element, raw), index))
+        else:
+            results.append(outcome)
     return results
 
 

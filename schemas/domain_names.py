@@ -5,7 +5,7 @@ import re
 import idna
 
 # Letters-digits-hyphens labels (RFC 1123) after IDNA, so that claims and email domains that can
-# never resolve (`acme!.com`, `-acme.com`, `a@b.com`) are rejected instead of silently never matching.
+# never resolve (`acme!.com`, `-acme.com`, `a@b.com`) are rejected rather than never matching.
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _HOSTNAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
 _MAX_DOMAIN_LENGTH = 253
@@ -24,7 +24,7 @@ def normalise_domain(raw: str) -> str:
         if any(c.isspace() for c in domain) or ".." in domain:
             raise InvalidDomainError(f"{raw!r} is not a domain name")
         try:
-            # UTS #46 mapping first, so that e.g. full-width dots and mixed case fold like browsers do.
+            # UTS #46 mapping first, so full-width dots and mixed case fold like browsers do.
             domain = idna.encode(domain, uts46=True).decode("ascii")
         except idna.IDNAError as error:
             raise InvalidDomainError(f"{raw!r} is not a valid internationalised domain") from error

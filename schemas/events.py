@@ -31,8 +31,8 @@ def _has_domain(value: str) -> str:
     return value
 
 
-# RFC 3339 date-time; the offset is optional here only so that a missing one is reported as a naive
-# timestamp (by AwareDatetime) rather than as a malformed one. ASCII digits: `\d` matches any script.
+# RFC 3339 date-time. The offset is optional here only so that a missing one is reported as a
+# naive timestamp (by AwareDatetime), not a malformed one. ASCII digits: `\d` matches any script.
 _RFC3339 = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"
     r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})?"

@@ -9,7 +9,7 @@ from schemas.events import DomainClaim, PlanChange
 from schemas.vocabulary import Product
 from streams.core.attribution import BatchWrites, UserProduct
 from streams.core.days import day_end
-from streams.core.keys import KeyLayout
+from streams.core.keys import EXACT_LIMIT, OVERFLOWED, KeyLayout
 from streams.core.series import Coverage
 from streams.core.timelines import (
     DomainTimeline,
@@ -18,9 +18,11 @@ from streams.core.timelines import (
     plan_member,
     to_millis,
 )
+from streams.hll_scripts import ADD_MEMBERS, COUNT_UNION
 from streams.settings import Settings
 
 RedisClient = Redis | RedisCluster
+MEMBERS_PER_CALL = 4000  # stays under Lua's unpack() limit of about 8,000 values
 
 
 def connect_redis(settings: Settings) -> RedisClient:
@@ -38,6 +40,8 @@ class RedisActiveUserStore:
         self.client = client
         self.layout = layout
         self.retention = timedelta(days=retention_days)
+        self.add_members = client.register_script(ADD_MEMBERS)
+        self.count_union = client.register_script(COUNT_UNION)
 
     async def load_timelines(
         self, domains: Iterable[str], user_products: Iterable[UserProduct]
@@ -61,9 +65,13 @@ class RedisActiveUserStore:
         """PFADD every key's members once, set expiry, mark coverage and watermarks: one pipeline."""
         pipe = self.client.pipeline(transaction=False)
         for key, members in writes.additions.items():
-            # PFADD is idempotent: a redelivered batch sets the same registers again.
-            pipe.pfadd(key, *members)
-            pipe.expireat(key, day_end(writes.key_days[key]) + self.retention)
+            # PFADD and SADD are idempotent: a redelivered batch sets the same registers again.
+            expire_at = int((day_end(writes.key_days[key]) + self.retention).timestamp())
+            keys = [key, self.layout.exact_companion(key)]
+            ids = list(members)
+            for start in range(0, len(ids), MEMBERS_PER_CALL):
+                args = [EXACT_LIMIT, OVERFLOWED, expire_at, *ids[start : start + MEMBERS_PER_CALL]]
+                await self.add_members(keys=keys, args=args, client=pipe)
         latest: dict[Product, date] = {}
         for product, day in writes.covered:
             pipe.zadd(self.layout.coverage(product), {day.isoformat(): day.toordinal()})
@@ -116,5 +124,6 @@ class RedisActiveUserStore:
             return []
         pipe = self.client.pipeline(transaction=False)
         for keys in key_groups:
-            pipe.pfcount(*keys)
+            companions = [self.layout.exact_companion(key) for key in keys]
+            await self.count_union(keys=[*keys, *companions], args=[OVERFLOWED], client=pipe)
         return [int(count) for count in await pipe.execute()]

@@ -6,6 +6,13 @@ from datetime import date
 from schemas.vocabulary import Plan, Product
 
 ALL = "all"  # the rollup over plans or over products
+# HyperLogLog registers collide even for a dozen users (13 users can read as 12), so each HLL
+# has an exact set beside it until it holds more than EXACT_LIMIT ids; a union whose sets are
+# all still exact is counted exactly. Any union of truth < EXACT_LIMIT is therefore exact.
+EXACT_LIMIT = 64
+# The only member left in an exact set that outgrew EXACT_LIMIT; user ids are printable, so a
+# NUL-prefixed member can never collide with one.
+OVERFLOWED = "\x00overflowed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +24,10 @@ class KeyLayout:
     def active_users(self, org_id: str, product: Product | str, plan: Plan | str, day: date) -> str:
         """HyperLogLog of the distinct user ids of an org, product (or all), plan (or all), day."""
         return f"{self.prefix}:{{{org_id}}}:hll:{product}:{plan}:{day.isoformat()}"
+
+    def exact_companion(self, active_users_key: str) -> str:
+        """The small exact set kept beside a HyperLogLog until it outgrows EXACT_LIMIT members."""
+        return active_users_key.replace(":hll:", ":set:", 1)
 
     def coverage(self, product: Product) -> str:
         """Sorted set of the days (score = ordinal) on which the product had any valid event."""

@@ -1,0 +1,1 @@
+"""Organization Insights test suite."""

@@ -1,0 +1,1 @@
+"""Integration tests: the real embedded broker and a real redis-server."""

@@ -1,0 +1,319 @@
+"""Attribution of logins to org, plan and UTC day, with write-time rollups, and the key layout."""
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+import pytest
+
+from schemas.events import DomainClaim, Heartbeat, Login
+from schemas.vocabulary import PLANS, PRODUCTS, Plan, Product
+from streams.core.attribution import BatchWrites, UserProduct, attribute, lookups
+from streams.core.keys import ALL, KeyLayout
+from streams.core.timelines import DomainTimeline, PlanTimeline, claim_member, plan_member
+
+LAYOUT = KeyLayout()
+ACME_CLAIMED = "2026-03-01T00:00:00Z"
+ACME_RELEASED = "2026-06-01T00:00:00Z"
+
+
+def _login(
+    occurred_at: str,
+    user_id: str = "u1",
+    email: str = "alice@acme.com",
+    product: str = "trello",
+) -> Login:
+    return Login.model_validate(
+        {
+            "type": "login",
+            "user_id": user_id,
+            "email": email,
+            "product": product,
+            "occurred_at": occurred_at,
+        }
+    )
+
+
+def _heartbeat(occurred_at: str, product: str = "trello") -> Heartbeat:
+    return Heartbeat.model_validate(
+        {"type": "heartbeat", "product": product, "occurred_at": occurred_at}
+    )
+
+
+def _domains(*claims: tuple[str, str, str, str]) -> dict[str, DomainTimeline]:
+    """Timelines from (org_id, domain, action, effective_at), normalised as the schema does."""
+    members: dict[str, list[str]] = {}
+    for org_id, domain, action, effective_at in claims:
+        claim = DomainClaim.model_validate(
+            {
+                "type": "domain_claim",
+                "org_id": org_id,
+                "domain": domain,
+                "action": action,
+                "effective_at": effective_at,
+            }
+        )
+        member = claim_member(claim.effective_at, claim.action, claim.org_id)
+        members.setdefault(claim.domain, []).append(member)
+    return {domain: DomainTimeline.decode(entries) for domain, entries in members.items()}
+
+
+def _plans(*changes: tuple[str, Plan]) -> PlanTimeline:
+    return PlanTimeline.decode(
+        plan_member(datetime.fromisoformat(at), plan) for at, plan in changes
+    )
+
+
+ACME = _domains(("acme", "acme.com", "claim", "2026-01-01T00:00:00Z"))
+
+
+def _keys_of(writes: BatchWrites) -> set[str]:
+    return {key for key, members in writes.additions.items() if members}
+
+
+def _rollups(org_id: str, product: Product, plan: Plan, day: str) -> set[str]:
+    """The four keys one managed login lands in: plan x {plan, all}, product x {product, all}."""
+    when = date.fromisoformat(day)
+    return {
+        LAYOUT.active_users(org_id, product_part, plan_part, when)
+        for product_part in (product.value, ALL)
+        for plan_part in (plan.value, ALL)
+    }
+
+
+@pytest.mark.parametrize(
+    ("claimed", "email", "managed"),
+    [
+        ("acme.com", "alice@acme.com", True),
+        ("acme.com", "Alice@ACME.COM", True),  # upper-case
+        ("acme.com", "  alice@acme.com  ", True),  # padded
+        ("acme.com", "alice@acme.com.", True),  # trailing dot
+        ("ACME.com.", "alice@acme.com", True),  # the claim is normalised too
+        ("acme.com", "alice@eu.acme.com", False),  # exact domain only: no subdomains
+        ("eu.acme.com", "alice@acme.com", False),  # ... and no parent domains
+        ("eu.acme.com", "alice@EU.Acme.com", True),
+        ("acme.com", "alice@notacme.com", False),
+        ("acme.com", "alice@acme.co", False),
+        ("acme.com", "alice@acme.com.evil.org", False),
+        ("bücher.example", "alice@BÜCHER.example", True),  # IDNA on both sides
+        ("bücher.example", "alice@xn--bcher-kva.example", True),
+        ("xn--bcher-kva.example", "alice@bücher.example", True),
+        ("bücher.example", "alice@bucher.example", False),
+    ],
+)
+def test_a_login_is_managed_only_on_an_exact_normalised_domain_match(
+    claimed: str, email: str, managed: bool
+) -> None:
+    domains = _domains(("acme", claimed, "claim", "2026-01-01T00:00:00Z"))
+    writes = attribute([_login("2026-12-09T08:15:00Z", email=email)], domains, {}, LAYOUT)
+    assert (writes.counted, writes.unmanaged) == ((1, 0) if managed else (0, 1))
+    expected = _rollups("acme", Product.TRELLO, Plan.FREE, "2026-12-09") if managed else set()
+    assert _keys_of(writes) == expected
+
+
+@pytest.mark.parametrize(
+    ("occurred_at", "managed"),
+    [
+        ("2026-02-28T23:59:59.999Z", False),  # before the claim
+        (ACME_CLAIMED, True),  # the claim instant is managed
+        ("2026-02-28T23:30:00-01:00", True),  # 00:30 UTC on 1 March
+        ("2026-04-15T12:00:00Z", True),
+        ("2026-05-31T23:59:59.999Z", True),
+        (ACME_RELEASED, False),  # the release instant is not
+        ("2026-06-01T01:30:00+02:00", True),  # 23:30 UTC on 31 May: still claimed
+        ("2026-06-01T00:30:00+00:00", False),
+        ("2026-07-01T00:00:00Z", False),  # after the release
+    ],
+)
+def test_a_domain_claimed_mid_range_and_released_later(occurred_at: str, managed: bool) -> None:
+    domains = _domains(
+        ("acme", "acme.com", "claim", ACME_CLAIMED), ("acme", "acme.com", "release", ACME_RELEASED)
+    )
+    writes = attribute([_login(occurred_at)], domains, {}, LAYOUT)
+    assert writes.counted == int(managed)
+    assert writes.unmanaged == int(not managed)
+
+
+@pytest.mark.parametrize(
+    ("changes", "occurred_at", "plan"),
+    [
+        ([], "2026-12-09T08:00:00Z", Plan.FREE),  # none known: free
+        ([("2026-12-09T00:00:00Z", Plan.ENTERPRISE)], "2026-12-08T23:59:59.999Z", Plan.FREE),
+        ([("2026-12-09T00:00:00Z", Plan.ENTERPRISE)], "2026-12-09T00:00:00Z", Plan.ENTERPRISE),
+        ([("2026-12-09T00:00:00Z", Plan.ENTERPRISE)], "2026-12-08T19:00:00-05:00", Plan.ENTERPRISE),
+        ([("2026-12-09T00:00:00Z", Plan.ENTERPRISE)], "2026-12-31T12:00:00Z", Plan.ENTERPRISE),
+        (
+            [("2026-12-09T00:00:00Z", Plan.ENTERPRISE), ("2026-12-20T00:00:00Z", Plan.PREMIUM)],
+            "2026-12-20T00:00:00Z",
+            Plan.PREMIUM,
+        ),
+        (
+            [("2026-12-20T00:00:00Z", Plan.PREMIUM), ("2026-12-09T00:00:00Z", Plan.STANDARD)],
+            "2026-12-15T00:00:00Z",
+            Plan.STANDARD,
+        ),
+    ],
+)
+def test_the_plan_of_a_login_is_the_plan_in_effect_at_occurred_at(
+    changes: list[tuple[str, Plan]], occurred_at: str, plan: Plan
+) -> None:
+    plans = {("u1", Product.TRELLO): _plans(*changes)}
+    writes = attribute([_login(occurred_at)], ACME, plans, LAYOUT)
+    day = _login(occurred_at).occurred_at.date().isoformat()
+    assert _keys_of(writes) == _rollups("acme", Product.TRELLO, plan, day)
+
+
+@pytest.mark.parametrize(
+    ("plan_owner", "login_user", "login_product"),
+    [
+        (("u1", Product.JIRA), "u1", "trello"),  # plans are per product
+        (("u2", Product.TRELLO), "u1", "trello"),  # ... and per user
+    ],
+)
+def test_another_users_or_products_plan_does_not_apply(
+    plan_owner: UserProduct, login_user: str, login_product: str
+) -> None:
+    plans = {plan_owner: _plans(("2026-01-01T00:00:00Z", Plan.ENTERPRISE))}
+    login = _login("2026-12-09T08:00:00Z", user_id=login_user, product=login_product)
+    writes = attribute([login], ACME, plans, LAYOUT)
+    assert _keys_of(writes) == _rollups("acme", login.product, Plan.FREE, "2026-12-09")
+
+
+def test_the_9_december_upgrade_lands_in_free_then_enterprise() -> None:
+    plans = {("u1", Product.TRELLO): _plans(("2026-12-09T00:00:00Z", Plan.ENTERPRISE))}
+    logins = [_login("2026-12-03T10:00:00Z"), _login("2026-12-09T10:00:00Z")]
+    writes = attribute(logins, ACME, plans, LAYOUT)
+    assert _keys_of(writes) == _rollups("acme", Product.TRELLO, Plan.FREE, "2026-12-03") | _rollups(
+        "acme", Product.TRELLO, Plan.ENTERPRISE, "2026-12-09"
+    )
+    assert all(members == {"u1"} for members in writes.additions.values())
+
+
+def test_the_utc_day_decides_the_keys_and_coverage() -> None:
+    writes = attribute([_login("2026-12-09T23:30:00-02:00")], ACME, {}, LAYOUT)
+    assert _keys_of(writes) == _rollups("acme", Product.TRELLO, Plan.FREE, "2026-12-10")
+    assert set(writes.key_days.values()) == {date(2026, 12, 10)}
+    assert writes.covered == {(Product.TRELLO, date(2026, 12, 10))}
+
+
+def test_key_days_name_the_day_of_every_key() -> None:
+    logins = [_login("2026-12-09T08:00:00Z"), _login("2026-12-10T08:00:00Z", product="jira")]
+    writes = attribute(logins, ACME, {}, LAYOUT)
+    assert set(writes.key_days) == set(writes.additions)
+    for key, day in writes.key_days.items():
+        assert key.endswith(day.isoformat())
+
+
+def test_identity_is_the_user_id_not_the_email() -> None:
+    logins = [
+        _login("2026-12-09T08:00:00Z", user_id="u1", email="alice@acme.com"),
+        _login("2026-12-09T09:00:00Z", user_id="u1", email="alice.smith@ACME.com"),
+        _login("2026-12-09T10:00:00Z", user_id="u2", email="alice@acme.com"),
+    ]
+    writes = attribute(logins, ACME, {}, LAYOUT)
+    assert writes.counted == 3
+    all_key = LAYOUT.active_users("acme", ALL, ALL, date(2026, 12, 9))
+    assert writes.additions[all_key] == {"u1", "u2"}
+
+
+def test_heartbeats_and_unmanaged_logins_cover_the_day_but_count_nobody() -> None:
+    events: list[Login | Heartbeat] = [
+        _heartbeat("2026-12-09T08:00:00Z", product="jira"),
+        _login("2026-12-10T08:00:00Z", email="bob@unclaimed.org", product="confluence"),
+        _heartbeat("2026-12-09T23:30:00-02:00", product="jsm"),
+    ]
+    writes = attribute(events, ACME, {}, LAYOUT)
+    assert writes.covered == {
+        (Product.JIRA, date(2026, 12, 9)),
+        (Product.CONFLUENCE, date(2026, 12, 10)),
+        (Product.JSM, date(2026, 12, 10)),
+    }
+    assert (writes.heartbeats, writes.unmanaged, writes.counted) == (2, 1, 0)
+    assert _keys_of(writes) == set()
+
+
+def test_each_org_gets_its_own_keys() -> None:
+    domains = _domains(
+        ("acme", "acme.com", "claim", "2026-01-01T00:00:00Z"),
+        ("globex", "globex.com", "claim", "2026-01-01T00:00:00Z"),
+    )
+    logins = [
+        _login("2026-12-09T08:00:00Z", user_id="u1", email="a@acme.com"),
+        _login("2026-12-09T08:00:00Z", user_id="u2", email="b@globex.com"),
+    ]
+    writes = attribute(logins, domains, {}, LAYOUT)
+    assert _keys_of(writes) == _rollups("acme", Product.TRELLO, Plan.FREE, "2026-12-09") | _rollups(
+        "globex", Product.TRELLO, Plan.FREE, "2026-12-09"
+    )
+    assert all("{acme}" in key for key, members in writes.additions.items() if "u1" in members)
+    assert all("{globex}" in key for key, members in writes.additions.items() if "u2" in members)
+
+
+def test_lookups_name_the_domains_and_plan_timelines_a_batch_needs() -> None:
+    events: Sequence[Login | Heartbeat] = [
+        _login("2026-12-09T08:00:00Z", user_id="u1", email="a@ACME.com.", product="jira"),
+        _login("2026-12-09T09:00:00Z", user_id="u1", email="b@acme.com", product="jira"),
+        _login("2026-12-09T09:00:00Z", user_id="u2", email="c@globex.com"),
+        _heartbeat("2026-12-09T08:00:00Z"),
+    ]
+    domains, user_products = lookups(events)
+    assert domains == {"acme.com", "globex.com"}
+    assert user_products == {("u1", Product.JIRA), ("u2", Product.TRELLO)}
+
+
+def _hash_tags(key: str) -> list[str]:
+    """Every `{...}` section of a key; Redis Cluster hashes the first non-empty one."""
+    tags: list[str] = []
+    rest = key
+    while "{" in rest:
+        rest = rest[rest.index("{") + 1 :]
+        if "}" not in rest:
+            break
+        tags.append(rest[: rest.index("}")])
+        rest = rest[rest.index("}") + 1 :]
+    return tags
+
+
+def _org_keys(layout: KeyLayout, org_id: str) -> list[str]:
+    day = date(2026, 12, 9)
+    parts = [*(p.value for p in PRODUCTS), ALL]
+    plans = [*(p.value for p in PLANS), ALL]
+    keys = [layout.active_users(org_id, p, plan, day) for p in parts for plan in plans]
+    return [*keys, layout.org_domains(org_id)]
+
+
+@pytest.mark.parametrize("layout", [KeyLayout(), KeyLayout(prefix="insights-test")])
+@pytest.mark.parametrize("org_id", ["acme", "a", "Acme_EU-2", "x" * 64])
+def test_every_key_of_an_org_carries_its_hash_tag_exactly_once(
+    layout: KeyLayout, org_id: str
+) -> None:
+    keys = _org_keys(layout, org_id)
+    assert len(set(keys)) == len(keys)
+    for key in keys:
+        assert _hash_tags(key) == [org_id], key
+        assert key.count("{") == key.count("}") == 1
+
+
+@pytest.mark.parametrize(("first", "second"), [("acme", "globex"), ("acme", "acme2"), ("a", "A")])
+def test_keys_of_different_orgs_differ(first: str, second: str) -> None:
+    assert not set(_org_keys(LAYOUT, first)) & set(_org_keys(LAYOUT, second))
+
+
+def test_active_user_keys_differ_by_product_plan_and_day() -> None:
+    keys = {
+        LAYOUT.active_users("acme", product, plan, day)
+        for product in [*PRODUCTS, ALL]
+        for plan in [*PLANS, ALL]
+        for day in (date(2026, 12, 9), date(2026, 12, 10))
+    }
+    assert len(keys) == 5 * 5 * 2
+
+
+def test_shared_keys_carry_no_org_hash_tag() -> None:
+    shared = [
+        LAYOUT.coverage(Product.TRELLO),
+        LAYOUT.watermarks(),
+        LAYOUT.plan_timeline("u1", Product.TRELLO),
+        LAYOUT.domain_timeline("acme.com"),
+    ]
+    assert len(set(shared)) == len(shared)
+    assert all(key.startswith("ins:") and "{" not in key for key in shared)
