@@ -31,7 +31,8 @@ class LoginBatchProcessor:
 
     async def __call__(self, records: Sequence[SourceRecord]) -> None:
         """Process one batch: one read pipeline (timelines), one write pipeline (PFADD)."""
-        events, rejected = decode_batch(records, (Login, Heartbeat), self.retention_days)
+        decoded, rejected = decode_batch(records, (Login, Heartbeat), self.retention_days)
+        events = [event for event in decoded if isinstance(event, Login | Heartbeat)]
         domains, user_products = lookups(events)
 
         async def write() -> tuple[int, int, int]:
@@ -51,8 +52,10 @@ class LoginBatchProcessor:
             outcomes.labels(topic, f"invalid_{letter.rejection.reason.value}").inc()
 
 
-def register_login_agent(app: Any, topic: Any, process: LoginBatchProcessor, size: int, within: float) -> Any:
-    """Attach the logins agent to the Faust app; concurrency 1 so commits never pass in-flight work."""
+def register_login_agent(
+    app: Any, topic: Any, process: LoginBatchProcessor, size: int, within: float
+) -> Any:
+    """Attach the logins agent; concurrency 1 so commits never pass work still in flight."""
 
     async def count_logins(stream: Any) -> None:
         await consume_in_batches(stream, process, size, within)

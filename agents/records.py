@@ -48,5 +48,7 @@ def decode_batch(
             else:
                 detail = f"{item.type} events do not belong on {record.topic}"
                 reason = RejectionReason.WRONG_TOPIC
-                dead.append(DeadLetter(Rejection(reason, detail, record.value, index, "type"), record))
+                dead.append(
+                    DeadLetter(Rejection(reason, detail, record.value, index, "type"), record)
+                )
     return events, dead

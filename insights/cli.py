@@ -70,13 +70,18 @@ def simulate(
     users: Annotated[int, typer.Option(min=1, help="Users per organization.")] = 2000,
     days: Annotated[int, typer.Option(min=1)] = 30,
     seed: Annotated[int, typer.Option()] = 1,
-    truth: Annotated[Path | None, typer.Option(help="Also write the exact expected answers.")] = None,
-    end: Annotated[str | None, typer.Option(help="Last day YYYY-MM-DD (default yesterday, UTC).")] = None,
+    truth: Annotated[
+        Path | None, typer.Option(help="Also write the exact expected answers.")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option(help="Last day YYYY-MM-DD (default yesterday, UTC).")
+    ] = None,
 ) -> None:
     """Write realistic events (and, with --truth, the exact expected counts)."""
     from datetime import date
 
-    from insights.simulation import SimulationSpec, simulate as run, write_jsonl
+    from insights.simulation import SimulationSpec, write_jsonl
+    from insights.simulation import simulate as run
 
     end_day = date.fromisoformat(end) if end else datetime.now(UTC).date() - timedelta(days=1)
     result = run(SimulationSpec(orgs=orgs, users=users, days=days, seed=seed, end_day=end_day))

@@ -59,7 +59,9 @@ def run_demo(port: int, traffic: bool, env_file: Path | None) -> None:
         env = stack_environment(endpoints, free_port())
         topics = TopicNames.from_prefix(DEMO_PREFIX)
         asyncio.run(ensure_topics(endpoints.kafka_bootstrap, topics.all(), 4))
-        log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"insights-demo-worker-{os.getpid()}.log"
+        log_path = (
+            Path(os.environ.get("TMPDIR", "/tmp")) / f"insights-demo-worker-{os.getpid()}.log"
+        )
         worker = start_worker(env, log_path)
         try:
             lines = [f"{key}={value}" for key, value in env.items()]

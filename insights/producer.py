@@ -42,7 +42,7 @@ class ProduceReport:
 
 
 def route(line: bytes, names: TopicNames, forced_topic: str | None) -> Routed:
-    """Route by `type` with DESIGN.md's keys; unparseable lines go to the logins topic to be dead-lettered."""
+    """Route by `type` with DESIGN.md's keys; junk goes to logins, to be dead-lettered."""
     if forced_topic:
         return Routed(forced_topic, None, line, control=False)
     try:
@@ -123,8 +123,9 @@ async def produce(
     """Publish control events first (and, with wait, let the worker apply them), then the rest."""
     names = TopicNames.from_settings(settings)
     deadline = time.monotonic() + timeout_s
-    await ensure_topics(settings.kafka(), [forced_topic] if forced_topic else names.all(),
-                        settings.topic_partitions)
+    await ensure_topics(
+        settings.kafka(), [forced_topic] if forced_topic else names.all(), settings.topic_partitions
+    )
     routed = [route(line, names, forced_topic) for line in lines]
     producer = AIOKafkaProducer(
         bootstrap_servers=settings.kafka(), acks="all", linger_ms=5, max_batch_size=262_144
@@ -151,8 +152,14 @@ async def produce(
 
 
 def read_and_produce(
-    settings: Settings, paths: Sequence[Path], forced_topic: str | None, wait: bool,
-    timeout_s: float, progress: Progress,
+    settings: Settings,
+    paths: Sequence[Path],
+    forced_topic: str | None,
+    wait: bool,
+    timeout_s: float,
+    progress: Progress,
 ) -> ProduceReport:
     """Synchronous entry point for the CLI."""
-    return asyncio.run(produce(settings, read_lines(paths), forced_topic, wait, timeout_s, progress))
+    return asyncio.run(
+        produce(settings, read_lines(paths), forced_topic, wait, timeout_s, progress)
+    )

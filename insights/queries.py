@@ -18,7 +18,9 @@ async def run_query(
     query = parse_series_query(org, product, start, end, interval, today, settings.retention_days)
     client = connect_redis(settings)
     try:
-        store = RedisActiveUserStore(client, KeyLayout(settings.key_prefix), settings.retention_days)
+        store = RedisActiveUserStore(
+            client, KeyLayout(settings.key_prefix), settings.retention_days
+        )
         return await active_users(store, store.layout, query, today)
     finally:
         await client.aclose()

@@ -1,4 +1,4 @@
-"""Lua scripts that keep each HyperLogLog's exact companion set, and count unions exactly when they can."""
+"""Lua scripts: keep each HyperLogLog's exact companion set; count unions exactly when possible."""
 
 # KEYS: hll, exact set. ARGV: limit, sentinel, expire-at (unix s), members...
 # PFADD always; the set keeps ids only until it outgrows the limit, then shrinks to the sentinel.

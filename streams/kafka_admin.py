@@ -1,6 +1,7 @@
 """Kafka administration: explicit topic creation and the worker group's committed offsets."""
 
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import suppress
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -24,10 +25,9 @@ async def ensure_topics(bootstrap: str, names: Sequence[str], partitions: int) -
         missing = [n for n in names if n not in existing]
         if missing:
             new = [NewTopic(n, num_partitions=partitions, replication_factor=1) for n in missing]
-            try:
+            # Another process may have created it first: that is what we wanted.
+            with suppress(TopicAlreadyExistsError):
                 await admin.create_topics(new)
-            except TopicAlreadyExistsError:
-                pass  # another process created it first: that is what we wanted
     finally:
         await admin.close()
 

@@ -2,8 +2,10 @@
 
 from collections.abc import Iterable
 from datetime import date, timedelta
+from typing import Any
 
 from redis.asyncio import Redis, RedisCluster
+from redis.commands.core import AsyncScript
 
 from schemas.events import DomainClaim, PlanChange
 from schemas.vocabulary import Product
@@ -23,6 +25,13 @@ from streams.settings import Settings
 
 RedisClient = Redis | RedisCluster
 MEMBERS_PER_CALL = 4000  # stays under Lua's unpack() limit of about 8,000 values
+
+
+async def queue_script(
+    script: AsyncScript, keys: list[str], args: list[str | int], pipe: Any
+) -> None:
+    """Queue a Lua script on a pipeline (redis-py loads it on NOSCRIPT; stubs omit pipes)."""
+    await script(keys=keys, args=args, client=pipe)
 
 
 def connect_redis(settings: Settings) -> RedisClient:
@@ -58,11 +67,13 @@ class RedisActiveUserStore:
             d: DomainTimeline.decode(r) for d, r in zip(domain_list, replies, strict=False) if r
         }
         plan_replies = replies[len(domain_list) :]
-        plans = {p: PlanTimeline.decode(r) for p, r in zip(pair_list, plan_replies, strict=True) if r}
+        plans = {
+            p: PlanTimeline.decode(r) for p, r in zip(pair_list, plan_replies, strict=True) if r
+        }
         return domain_timelines, plans
 
     async def write_batch(self, writes: BatchWrites) -> None:
-        """PFADD every key's members once, set expiry, mark coverage and watermarks: one pipeline."""
+        """PFADD each key's members, set expiry, mark coverage and watermarks: one pipeline."""
         pipe = self.client.pipeline(transaction=False)
         for key, members in writes.additions.items():
             # PFADD and SADD are idempotent: a redelivered batch sets the same registers again.
@@ -70,8 +81,9 @@ class RedisActiveUserStore:
             keys = [key, self.layout.exact_companion(key)]
             ids = list(members)
             for start in range(0, len(ids), MEMBERS_PER_CALL):
-                args = [EXACT_LIMIT, OVERFLOWED, expire_at, *ids[start : start + MEMBERS_PER_CALL]]
-                await self.add_members(keys=keys, args=args, client=pipe)
+                args: list[str | int] = [EXACT_LIMIT, OVERFLOWED, expire_at]
+                args.extend(ids[start : start + MEMBERS_PER_CALL])
+                await queue_script(self.add_members, keys, args, pipe)
         latest: dict[Product, date] = {}
         for product, day in writes.covered:
             pipe.zadd(self.layout.coverage(product), {day.isoformat(): day.toordinal()})
@@ -85,18 +97,23 @@ class RedisActiveUserStore:
         pipe = self.client.pipeline(transaction=False)
         for change in changes:
             key = self.layout.plan_timeline(change.user_id, change.product)
-            pipe.zadd(key, {plan_member(change.effective_at, change.plan): to_millis(change.effective_at)})
+            pipe.zadd(
+                key, {plan_member(change.effective_at, change.plan): to_millis(change.effective_at)}
+            )
         await pipe.execute()
 
     async def domain_timeline(self, domain: str) -> DomainTimeline:
         """The recorded claims and releases of one domain."""
-        return DomainTimeline.decode(await self.client.zrange(self.layout.domain_timeline(domain), 0, -1))
+        members: Any = await self.client.zrange(self.layout.domain_timeline(domain), 0, -1)
+        return DomainTimeline.decode(members)
 
     async def add_domain_claim(self, claim: DomainClaim) -> None:
         """Record an accepted claim or release, and remember the domain under its org."""
         member = claim_member(claim.effective_at, claim.action, claim.org_id)
         pipe = self.client.pipeline(transaction=False)
-        pipe.zadd(self.layout.domain_timeline(claim.domain), {member: to_millis(claim.effective_at)})
+        pipe.zadd(
+            self.layout.domain_timeline(claim.domain), {member: to_millis(claim.effective_at)}
+        )
         pipe.sadd(self.layout.org_domains(claim.org_id), claim.domain)
         await pipe.execute()
 
@@ -110,7 +127,9 @@ class RedisActiveUserStore:
         """The covered (product, day) cells in [start, end]."""
         pipe = self.client.pipeline(transaction=False)
         for product in products:
-            pipe.zrange(self.layout.coverage(product), start.toordinal(), end.toordinal(), byscore=True)
+            pipe.zrange(
+                self.layout.coverage(product), start.toordinal(), end.toordinal(), byscore=True
+            )
         replies = await pipe.execute()
         return {
             (product, date.fromisoformat(day.decode() if isinstance(day, bytes) else day))
@@ -125,5 +144,5 @@ class RedisActiveUserStore:
         pipe = self.client.pipeline(transaction=False)
         for keys in key_groups:
             companions = [self.layout.exact_companion(key) for key in keys]
-            await self.count_union(keys=[*keys, *companions], args=[OVERFLOWED], client=pipe)
+            await queue_script(self.count_union, [*keys, *companions], [OVERFLOWED], pipe)
         return [int(count) for count in await pipe.execute()]

@@ -17,7 +17,7 @@ OVERFLOWED = "\x00overflowed"
 
 @dataclass(frozen=True, slots=True)
 class KeyLayout:
-    """Names every Redis key; one org's keys share a hash tag so multi-key PFCOUNT works on Cluster."""
+    """Names every Redis key; an org's keys share a hash tag, so multi-key reads work on Cluster."""
 
     prefix: str = "ins"
 

@@ -75,9 +75,7 @@ def shape(
         "end": query.end.isoformat(),
         "interval": query.interval.value,
         "periods": [period.label for period in periods],
-        "series": {
-            name: [None if c is None else c[name] for c in counts] for name in SERIES_NAMES
-        },
+        "series": {name: [None if c is None else c[name] for c in counts] for name in SERIES_NAMES},
         "missing": [status.missing for status in statuses],
         "partial": [status.partial for status in statuses],
         "totals": {name: None if totals is None else totals[name] for name in SERIES_NAMES},

@@ -1,4 +1,4 @@
-"""Session fixtures: one embedded stack; per test, unique topics, group id, key prefix and a worker."""
+"""Fixtures: one embedded stack per session; per test its own topics, group, keys and workers."""
 
 import os
 import subprocess

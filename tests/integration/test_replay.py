@@ -32,8 +32,13 @@ async def answers_for(settings: Settings, truth: dict[str, Any]) -> list[dict[st
         documents = []
         for expected in truth["answers"]:
             query = parse_series_query(
-                expected["org_id"], expected["product"], expected["start"], expected["end"],
-                expected["interval"], today, settings.retention_days,
+                expected["org_id"],
+                expected["product"],
+                expected["start"],
+                expected["end"],
+                expected["interval"],
+                today,
+                settings.retention_days,
             )
             documents.append(await active_users(store, store.layout, query, today))
         return documents

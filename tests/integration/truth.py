@@ -27,7 +27,9 @@ class Comparison:
         """Compare one value and remember the relative error."""
         self.values_compared += 1
         if actual is not None and expected:
-            self.max_relative_error = max(self.max_relative_error, abs(actual - expected) / expected)
+            self.max_relative_error = max(
+                self.max_relative_error, abs(actual - expected) / expected
+            )
         if not tolerated(actual, expected):
             self.mismatches.append(f"{where}: got {actual}, truth {expected}")
 
