@@ -487,7 +487,11 @@ WINDOW_DAYS = 24
 USERS = ("u0", "u1", "u2", "u3")
 DOMAINS = ("acme.com", "globex.com", "unclaimed.org")
 
-minutes = st.integers(min_value=0, max_value=WINDOW_DAYS * 24 * 60 - 1)
+# Any minute, or a coarse grid on which logins often meet plan changes, claims and midnights.
+minutes = st.one_of(
+    st.integers(min_value=0, max_value=WINDOW_DAYS * 24 * 60 - 1),
+    st.integers(min_value=0, max_value=WINDOW_DAYS * 3 - 1).map(lambda n: n * 8 * 60),
+)
 offsets = st.sampled_from([0, 60, -120, 330, 840, -720])  # minutes east of UTC
 
 
