@@ -1,6 +1,7 @@
 """The `insights` command line: worker, demo, simulate, produce and query."""
 
 import asyncio
+import logging
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -132,4 +133,7 @@ def query(
 
 def main() -> None:
     """Console-script entry point."""
+    # Client libraries log connection failures themselves; our one error line already says it.
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     app()

@@ -3,11 +3,13 @@
 from datetime import UTC, datetime
 from typing import Any
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+
 from streams.core.keys import KeyLayout
 from streams.core.requests import parse_series_query
 from streams.report import active_users
 from streams.settings import Settings
-from streams.store import RedisActiveUserStore, connect_redis
+from streams.store import RedisActiveUserStore, RedisUnavailableError, connect_redis
 
 
 async def run_query(
@@ -22,5 +24,7 @@ async def run_query(
             client, KeyLayout(settings.key_prefix), settings.retention_days
         )
         return await active_users(store, store.layout, query, today)
+    except RedisConnectionError as error:
+        raise RedisUnavailableError(f"cannot reach Redis at {settings.redis()}: {error}") from error
     finally:
         await client.aclose()

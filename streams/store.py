@@ -34,6 +34,10 @@ async def queue_script(
     await script(keys=keys, args=args, client=pipe)
 
 
+class RedisUnavailableError(RuntimeError):
+    """Redis could not be reached; the message says where we tried."""
+
+
 def connect_redis(settings: Settings) -> RedisClient:
     """A lazily connecting client: single node, or cluster when INSIGHTS_REDIS_CLUSTER is true."""
     if settings.redis_cluster:

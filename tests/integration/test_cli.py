@@ -1,0 +1,189 @@
+"""The README's promise: `insights demo --no-traffic --env-file F`, then produce and query."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+import pytest
+
+pytestmark = pytest.mark.integration
+
+INSIGHTS = [sys.executable, "-m", "insights"]
+
+
+def read_env(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines as a dict."""
+    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+    return {key: value for key, value in pairs}
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], dict[str, str]]]:
+    """A running `insights demo --no-traffic`, and the settings it wrote."""
+    env_file, log = tmp_path / "demo.env", tmp_path / "demo.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [*INSIGHTS, "demo", "--no-traffic", "--env-file", str(env_file)],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + 60
+    while not env_file.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert env_file.exists(), log.read_text()
+    try:
+        yield process, read_env(env_file)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(10)
+
+
+def run(
+    args: list[str], env: dict[str, str], timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run an `insights` command with the demo's settings."""
+    return subprocess.run(
+        [*INSIGHTS, *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def port_open(address: str) -> bool:
+    """Whether something listens at host:port."""
+    host, port = address.rsplit(":", 1)
+    with socket.socket() as probe:
+        return probe.connect_ex((host, int(port))) == 0
+
+
+def test_demo_produce_query_and_clean_stop(
+    demo: tuple[subprocess.Popen[bytes], dict[str, str]], tmp_path: Path
+) -> None:
+    """Answers DESIGN.md's query, then SIGINT stops the broker, Redis and the worker."""
+    process, env = demo
+    for key in (
+        "INSIGHTS_KAFKA_BOOTSTRAP",
+        "INSIGHTS_REDIS_URL",
+        "INSIGHTS_TOPIC_PREFIX",
+        "INSIGHTS_WORKER_METRICS_URL",
+    ):
+        assert key in env
+    year = datetime.now(UTC).year - 1
+    events = tmp_path / "events.jsonl"
+    events.write_bytes(
+        b"\n".join(
+            orjson.dumps(e)
+            for e in [
+                {
+                    "type": "domain_claim",
+                    "org_id": "acme",
+                    "domain": "acme.com",
+                    "action": "claim",
+                    "effective_at": f"{year}-01-01T00:00:00Z",
+                },
+                {
+                    "type": "plan_change",
+                    "user_id": "557058:1b2c",
+                    "product": "trello",
+                    "plan": "enterprise",
+                    "effective_at": f"{year}-12-09T00:00:00Z",
+                },
+                {
+                    "type": "login",
+                    "user_id": "557058:1b2c",
+                    "email": "Alice@Acme.com",
+                    "product": "trello",
+                    "occurred_at": f"{year}-12-02T08:15:00Z",
+                },
+                {
+                    "type": "login",
+                    "user_id": "557058:1b2c",
+                    "email": "Alice@Acme.com",
+                    "product": "trello",
+                    "occurred_at": f"{year}-12-09T08:15:00Z",
+                },
+            ]
+        )
+    )
+    produced = run(["produce", str(events), "--wait", "--timeout", "90"], env)
+    assert produced.returncode == 0, produced.stderr
+    assert "produced 4 records" in produced.stdout
+
+    queried = run(
+        [
+            "query",
+            "--org",
+            "acme",
+            "--product",
+            "trello",
+            "--start",
+            f"{year}-12-01",
+            "--end",
+            f"{year}-12-31",
+            "--interval",
+            "month",
+        ],
+        env,
+    )
+    assert queried.returncode == 0, queried.stderr
+    document = orjson.loads(queried.stdout)
+    assert document["periods"] == [f"{year}-12-01"]
+    assert document["totals"] == {"all": 1, "free": 1, "standard": 0, "premium": 0, "enterprise": 1}
+
+    process.send_signal(signal.SIGINT)
+    assert process.wait(30) == 0
+    assert not port_open(env["INSIGHTS_KAFKA_BOOTSTRAP"])
+    assert not port_open(env["INSIGHTS_REDIS_URL"].removeprefix("redis://").split("/")[0])
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (["worker"], {}, "INSIGHTS_KAFKA_BOOTSTRAP is not set"),
+        (
+            ["produce", "/no/such/file.jsonl"],
+            {"INSIGHTS_KAFKA_BOOTSTRAP": "127.0.0.1:9"},
+            "cannot read /no/such/file.jsonl",
+        ),
+        (["produce", __file__], {"INSIGHTS_KAFKA_BOOTSTRAP": "127.0.0.1:9"}, "cannot reach Kafka"),
+        (
+            ["query", "--org", "acme"],
+            {"INSIGHTS_REDIS_URL": "redis://127.0.0.1:9"},
+            "cannot reach Redis",
+        ),
+        (["query", "--org", "ac me"], {"INSIGHTS_REDIS_URL": "redis://127.0.0.1:9"}, "org_id"),
+        (
+            ["query", "--org", "acme", "--start", "2026-02-30"],
+            {"INSIGHTS_REDIS_URL": "redis://127.0.0.1:9"},
+            "start",
+        ),
+        (
+            ["query", "--org", "acme"],
+            {"INSIGHTS_RETENTION_DAYS": "many"},
+            "INSIGHTS_RETENTION_DAYS",
+        ),
+    ],
+)
+def test_failures_end_with_one_clear_line(
+    args: list[str], env: dict[str, str], message: str
+) -> None:
+    """Every failure: non-zero exit and one line on stderr that says what was wrong."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("INSIGHTS_")}
+    result = subprocess.run(
+        [*INSIGHTS, *args], env={**clean, **env}, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert message in lines[0]
