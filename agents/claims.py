@@ -13,7 +13,7 @@ from schemas.events import DomainClaim
 from schemas.vocabulary import PRODUCTS
 from streams.core.claims import ClaimVerdict, judge_claim
 from streams.core.days import utc_day
-from streams.store import RedisActiveUserStore
+from streams.storage import ActiveUserStore
 
 
 class DomainClaimProcessor:
@@ -21,7 +21,7 @@ class DomainClaimProcessor:
 
     def __init__(
         self,
-        store: RedisActiveUserStore,
+        store: ActiveUserStore,
         dead_letters: DeadLetterSink,
         metrics: WorkerMetrics,
         retention_days: int,

@@ -10,7 +10,7 @@ from agents.persistence import until_written
 from agents.records import SourceRecord, decode_batch
 from schemas.events import Heartbeat, Login
 from streams.core.attribution import attribute, lookups
-from streams.store import RedisActiveUserStore
+from streams.storage import ActiveUserStore
 
 
 class LoginBatchProcessor:
@@ -18,7 +18,7 @@ class LoginBatchProcessor:
 
     def __init__(
         self,
-        store: RedisActiveUserStore,
+        store: ActiveUserStore,
         dead_letters: DeadLetterSink,
         metrics: WorkerMetrics,
         retention_days: int,

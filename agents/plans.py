@@ -11,7 +11,7 @@ from agents.persistence import until_written
 from agents.records import SourceRecord, decode_batch
 from schemas.events import PlanChange
 from streams.core.days import utc_day
-from streams.store import RedisActiveUserStore
+from streams.storage import ActiveUserStore
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +21,7 @@ class PlanChangeProcessor:
 
     def __init__(
         self,
-        store: RedisActiveUserStore,
+        store: ActiveUserStore,
         dead_letters: DeadLetterSink,
         metrics: WorkerMetrics,
         retention_days: int,

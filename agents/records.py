@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
 
+import orjson
+
 from schemas.decode import Rejection, RejectionReason, TimeBounds, decode_record
 from schemas.events import AnyEvent
 
@@ -46,9 +48,18 @@ def decode_batch(
             elif isinstance(item, accepted):
                 events.append(item)
             else:
-                detail = f"{item.type} events do not belong on {record.topic}"
-                reason = RejectionReason.WRONG_TOPIC
-                dead.append(
-                    DeadLetter(Rejection(reason, detail, record.value, index, "type"), record)
-                )
+                dead.append(DeadLetter(wrong_topic(record, item, index), record))
     return events, dead
+
+
+def wrong_topic(record: SourceRecord, event: AnyEvent, index: int) -> Rejection:
+    """A valid event on the wrong topic: its own bytes, and its index only if it was batched."""
+    parsed = orjson.loads(record.value)
+    batched = isinstance(parsed, list)
+    return Rejection(
+        RejectionReason.WRONG_TOPIC,
+        f"{event.type} events do not belong on {record.topic}",
+        orjson.dumps(parsed[index]) if batched else record.value,
+        index if batched else None,
+        "type",
+    )

@@ -27,8 +27,7 @@ class ClaimDecision:
 def judge_claim(timeline: DomainTimeline, claim: DomainClaim) -> ClaimDecision:
     """Accept a claim or release only if it keeps one owner per domain at every instant."""
     millis = to_millis(claim.effective_at)
-    org_at = claim.org_id if claim.action == "claim" else None
-    if ClaimEntry(millis, org_at) in timeline.entries:
+    if ClaimEntry(millis, claim.action, claim.org_id) in timeline.entries:
         return ClaimDecision(ClaimVerdict.DUPLICATE)
     owner = timeline.owner_at(millis)
     if claim.action == "release":
@@ -43,7 +42,7 @@ def judge_claim(timeline: DomainTimeline, claim: DomainClaim) -> ClaimDecision:
             ClaimVerdict.DOMAIN_CONFLICT, f"{claim.domain} is owned by another organization"
         )
     following = timeline.next_after(millis)
-    if following is not None and following.org_id not in (None, claim.org_id):
+    if following is not None and following.owner_after not in (None, claim.org_id):
         # Accepting would make the later claim a takeover without a release.
         return ClaimDecision(
             ClaimVerdict.DOMAIN_CONFLICT,

@@ -55,7 +55,11 @@ def parse_series_query(
     except ValueError:
         raise InvalidParameterError("interval", f"{interval!r} is not day, week or month") from None
     last = _parse_day("end", end, today)
-    first = _parse_day("start", start, last - timedelta(days=DEFAULT_DAYS - 1))
+    try:
+        default_start = last - timedelta(days=DEFAULT_DAYS - 1)
+    except OverflowError:
+        default_start = date.min  # an end in year 1: the default range is simply shorter
+    first = _parse_day("start", start, default_start)
     if first > last:
         raise InvalidParameterError("start", f"start {first} is after end {last}")
     if (last - first).days + 1 > retention_days:

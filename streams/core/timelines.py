@@ -49,10 +49,20 @@ def plan_member(effective_at: datetime, plan: Plan) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ClaimEntry:
-    """One claim (org set) or release (org None) of a domain."""
+    """One claim or release of a domain by an org."""
 
     millis: int
-    org_id: str | None
+    action: str  # "claim" or "release"
+    org_id: str
+
+    @property
+    def owner_after(self) -> str | None:
+        """Who owns the domain once this entry is in effect."""
+        return self.org_id if self.action == "claim" else None
+
+    def order(self) -> tuple[int, int]:
+        """Sort key: at one instant a release goes before a claim, so a handover ends owned."""
+        return (self.millis, 0 if self.action == "release" else 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +78,8 @@ class DomainTimeline:
         for member in members:
             text = member.decode() if isinstance(member, bytes) else member
             millis, action, org_id = text.split(":", 2)
-            entries.append(ClaimEntry(int(millis), org_id if action == "claim" else None))
-        return cls(tuple(sorted(entries, key=lambda entry: entry.millis)))
+            entries.append(ClaimEntry(int(millis), action, org_id))
+        return cls(tuple(sorted(entries, key=ClaimEntry.order)))
 
     def owner_at(self, instant_millis: int) -> str | None:
         """The org that owned the domain at the instant, or None if unclaimed."""
@@ -77,7 +87,7 @@ class DomainTimeline:
         for entry in self.entries:
             if entry.millis > instant_millis:
                 break
-            owner = entry.org_id
+            owner = entry.owner_after
         return owner
 
     def next_after(self, instant_millis: int) -> ClaimEntry | None:

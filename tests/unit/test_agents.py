@@ -1,0 +1,189 @@
+"""The agents in memory, through Faust's `test_context()`: batches, dead letters, retries."""
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import faust
+import orjson
+import pytest
+from prometheus_client import CollectorRegistry
+
+from agents.claims import DomainClaimProcessor, register_claim_agent
+from agents.logins import LoginBatchProcessor, register_login_agent
+from agents.metrics import WorkerMetrics
+from agents.plans import PlanChangeProcessor, register_plan_agent
+from agents.records import DeadLetter
+from schemas.vocabulary import Product
+from tests.unit.memory_store import MemoryActiveUserStore
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+DAY = (NOW - timedelta(days=2)).date()
+
+
+class CollectedDeadLetters:
+    """A dead-letter sink that remembers what it was given."""
+
+    def __init__(self) -> None:
+        """Nothing collected yet."""
+        self.letters: list[DeadLetter] = []
+
+    async def send(self, letters: Sequence[DeadLetter]) -> None:
+        """Collect."""
+        self.letters.extend(letters)
+
+
+async def eventually(condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
+    """Wait until the agent has processed what was put (agents run concurrently)."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "the agent did not get there"
+        await asyncio.sleep(0.01)
+
+
+def at(hours: float) -> str:
+    """An RFC 3339 instant `hours` after the start of DAY (UTC)."""
+    start = datetime(DAY.year, DAY.month, DAY.day, tzinfo=UTC)
+    return (start + timedelta(hours=hours)).isoformat()
+
+
+def event(**fields: Any) -> bytes:
+    """One JSON record."""
+    return orjson.dumps(fields)
+
+
+@pytest.fixture
+async def app() -> AsyncIterator[faust.App]:
+    """A Faust app that never connects (agents run in test_context()), on the test's own loop."""
+    loop = asyncio.get_running_loop()
+    app = faust.App("unit-tests", broker="kafka://127.0.0.1:9", value_serializer="raw", loop=loop)
+    yield app
+    # Faust's stream iterator builds a consumer whose thread gets its own event loop even in
+    # test_context(), where that thread never starts: close the loop so it does not leak.
+    consumer = getattr(app, "_consumer", None)
+    if consumer is not None:
+        consumer._thread.thread_loop.close()
+
+
+@pytest.fixture
+def parts() -> tuple[MemoryActiveUserStore, CollectedDeadLetters, WorkerMetrics]:
+    """A fresh store, dead-letter sink and metrics registry per test."""
+    return MemoryActiveUserStore(), CollectedDeadLetters(), WorkerMetrics(CollectorRegistry())
+
+
+async def test_logins_are_counted_per_org_plan_and_day_and_bad_records_dead_lettered(
+    app: faust.App, parts: tuple[MemoryActiveUserStore, CollectedDeadLetters, WorkerMetrics]
+) -> None:
+    """A claim, a plan change, then logins: managed ones counted, the rest dropped or rejected."""
+    store, letters, metrics = parts
+    claims = register_claim_agent(
+        app, app.topic("claims"), DomainClaimProcessor(store, letters, metrics, 400)
+    )
+    plans = register_plan_agent(
+        app, app.topic("plans"), PlanChangeProcessor(store, letters, metrics, 400)
+    )
+    logins = register_login_agent(
+        app, app.topic("logins"), LoginBatchProcessor(store, letters, metrics, 400), 10, 0.05
+    )
+    async with claims.test_context() as agent:
+        await agent.put(
+            event(
+                type="domain_claim",
+                org_id="acme",
+                domain="Acme.com.",
+                action="claim",
+                effective_at=at(-240),
+            )
+        )
+    async with plans.test_context() as agent:
+        await agent.put(
+            event(
+                type="plan_change",
+                user_id="u1",
+                product="jira",
+                plan="premium",
+                effective_at=at(12),
+            )
+        )
+    async with logins.test_context() as agent:
+        await agent.put(
+            event(
+                type="login", user_id="u1", email="A@ACME.com", product="jira", occurred_at=at(11)
+            )
+        )
+        await agent.put(
+            event(
+                type="login", user_id="u1", email="a@acme.com", product="jira", occurred_at=at(12)
+            )
+        )
+        await agent.put(
+            event(
+                type="login",
+                user_id="u2",
+                email="b@eu.acme.com",
+                product="jira",
+                occurred_at=at(12),
+            )
+        )
+        await agent.put(b"{not json")
+        await agent.put(event(type="heartbeat", product="trello", occurred_at=at(1)))
+        await eventually(lambda: (Product.TRELLO, DAY) in store.coverage)
+    layout = store.layout
+    assert store.sets[layout.active_users("acme", "jira", "free", DAY)] == {"u1"}
+    assert store.sets[layout.active_users("acme", "jira", "premium", DAY)] == {"u1"}
+    assert store.sets[layout.active_users("acme", "all", "all", DAY)] == {"u1"}
+    assert (Product.TRELLO, DAY) in store.coverage
+    assert [letter.rejection.reason.value for letter in letters.letters] == ["invalid_json"]
+
+
+async def test_a_redis_outage_holds_the_batch_until_the_write_lands(
+    app: faust.App, parts: tuple[MemoryActiveUserStore, CollectedDeadLetters, WorkerMetrics]
+) -> None:
+    """Writes that fail are retried inside the batch; nothing is lost, the retries are counted."""
+    store, letters, metrics = parts
+    store.failures_left = 2
+    logins = register_login_agent(
+        app, app.topic("logins"), LoginBatchProcessor(store, letters, metrics, 400), 10, 0.05
+    )
+    async with logins.test_context() as agent:
+        await agent.put(event(type="heartbeat", product="jsm", occurred_at=at(3)))
+        await eventually(lambda: (Product.JSM, DAY) in store.coverage)
+    retries = metrics.redis_retries.labels("login_batch")._value.get()
+    assert retries == 2
+
+
+async def test_a_conflicting_claim_is_dead_lettered_with_its_reason(
+    app: faust.App, parts: tuple[MemoryActiveUserStore, CollectedDeadLetters, WorkerMetrics]
+) -> None:
+    """A domain belongs to one org at a time."""
+    store, letters, metrics = parts
+    claims = register_claim_agent(
+        app, app.topic("claims"), DomainClaimProcessor(store, letters, metrics, 400)
+    )
+    async with claims.test_context() as agent:
+        await agent.put(
+            event(
+                type="domain_claim",
+                org_id="acme",
+                domain="acme.com",
+                action="claim",
+                effective_at=at(0),
+            )
+        )
+        await agent.put(
+            event(
+                type="domain_claim",
+                org_id="globex",
+                domain="acme.com",
+                action="claim",
+                effective_at=at(5),
+            )
+        )
+        await agent.put(
+            event(type="login", user_id="u", email="u@acme.com", product="jira", occurred_at=at(5))
+        )
+        await eventually(lambda: len(letters.letters) == 2)
+    reasons = sorted(letter.rejection.reason.value for letter in letters.letters)
+    assert reasons == ["domain_conflict", "wrong_topic"]
+    assert (await store.domain_timeline("acme.com")).owner_at(10**13) == "acme"
