@@ -11,7 +11,7 @@ class ClaimVerdict(StrEnum):
     """What to do with a claim or release event."""
 
     ACCEPT = "accept"
-    DUPLICATE = "duplicate"  # already recorded: a redelivery, harmless
+    DUPLICATE = "duplicate"  # already recorded or already in effect: nothing to write
     DOMAIN_CONFLICT = "domain_conflict"
     RELEASE_NOT_OWNER = "release_not_owner"
 
@@ -31,13 +31,18 @@ def judge_claim(timeline: DomainTimeline, claim: DomainClaim) -> ClaimDecision:
         return ClaimDecision(ClaimVerdict.DUPLICATE)
     owner = timeline.owner_at(millis)
     if claim.action == "release":
-        if owner != claim.org_id:
+        # Ownership just before the instant: a release at the very instant of its own claim
+        # would be ordered first (releases precede claims at one instant) and never take effect.
+        if timeline.owner_at(millis - 1) != claim.org_id:
             return ClaimDecision(
                 ClaimVerdict.RELEASE_NOT_OWNER,
                 f"{claim.org_id} does not own {claim.domain} at {claim.effective_at.isoformat()}",
             )
         return ClaimDecision(ClaimVerdict.ACCEPT)
-    if owner not in (None, claim.org_id):
+    if owner == claim.org_id:
+        # Already the owner: recording a second claim would let it outlive a later release.
+        return ClaimDecision(ClaimVerdict.DUPLICATE)
+    if owner is not None:
         return ClaimDecision(
             ClaimVerdict.DOMAIN_CONFLICT, f"{claim.domain} is owned by another organization"
         )

@@ -483,29 +483,62 @@ async def test_the_document_has_the_api_shape() -> None:
 # --- property: the report equals an exact reference ---------------------------------------------
 
 BASE = datetime(2026, 12, 20, tzinfo=UTC)  # the window spans a year end and ISO week 2026-W53
-WINDOW_DAYS = 24
+WINDOW_DAYS = 16
 USERS = ("u0", "u1", "u2")
 # Mostly acme.com, so that periods hold several users and days to take unions over.
 DOMAINS = ("acme.com", "acme.com", "acme.com", "globex.com", "unclaimed.org")
 
-# Any minute, or a coarse grid on which logins often meet plan changes, claims and midnights.
-minutes = st.one_of(
-    st.integers(min_value=0, max_value=WINDOW_DAYS * 24 * 60 - 1),
-    st.integers(min_value=0, max_value=WINDOW_DAYS * 3 - 1).map(lambda n: n * 8 * 60),
-)
+# Plan changes and claims sit on a coarse grid that includes midnights.
+grid = st.integers(min_value=0, max_value=WINDOW_DAYS * 3 - 1).map(lambda n: n * 8 * 60)
+minutes = st.one_of(grid, st.integers(min_value=0, max_value=WINDOW_DAYS * 24 * 60 - 1))
 offsets = st.sampled_from([0, 60, -120, 330, 840, -720])  # minutes east of UTC
+
+LoginSpec = tuple[str, Product, str, int, int]  # user, product, domain, UTC minute, offset
+PlanSpecs = dict[tuple[str, Product, int], Plan]  # (user, product, UTC minute) -> plan
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Generated traffic for one org `acme` (plus a neighbour `globex` and unclaimed logins)."""
+
+    logins: list[LoginSpec]
+    heartbeats: list[tuple[Product, int]]
+    plans: PlanSpecs
+    claimed: int
+    released: int | None
 
 
 @st.composite
-def logins(draw: st.DrawFn) -> tuple[str, Product, str, int, int]:
-    """(user, product, domain, UTC minute in the window, rendering offset in minutes)."""
-    return (
-        draw(st.sampled_from(USERS)),
-        draw(st.sampled_from(PRODUCTS)),
-        draw(st.sampled_from(DOMAINS)),
-        draw(minutes),
-        draw(offsets),
+def scenarios(draw: st.DrawFn) -> Scenario:
+    """Random logins, plus logins on the edges the rules name and repeats unions must absorb."""
+    plans = draw(
+        st.dictionaries(
+            st.tuples(st.sampled_from(USERS), st.sampled_from(PRODUCTS), grid),
+            st.sampled_from(PLANS),
+            max_size=6,
+        )
     )
+    claimed = draw(st.one_of(st.just(0), grid))
+    released = draw(st.one_of(st.none(), grid.filter(lambda m: m > claimed)))
+    login = st.tuples(
+        st.sampled_from(USERS),
+        st.sampled_from(PRODUCTS),
+        st.sampled_from(DOMAINS),
+        minutes,
+        offsets,
+    )
+    logins = draw(st.lists(login, min_size=1, max_size=20))
+    # Logins exactly at a plan change, the claim or the release.
+    edges = [*plans] if plans else [(u, p, claimed) for u in USERS for p in PRODUCTS]
+    for user, product, minute in draw(st.lists(st.sampled_from(edges), max_size=4)):
+        logins.append((user, product, "acme.com", minute, draw(offsets)))
+    for minute in draw(st.lists(st.sampled_from([claimed, released or claimed]), max_size=2)):
+        logins.append((draw(st.sampled_from(USERS)), Product.JIRA, "acme.com", minute, 0))
+    # The same user again, on another day or product: unions must count them once.
+    for user, _, domain, _, _ in draw(st.lists(st.sampled_from(logins), max_size=6)):
+        logins.append((user, draw(st.sampled_from(PRODUCTS)), domain, draw(minutes), draw(offsets)))
+    heartbeats = draw(st.lists(st.tuples(st.sampled_from(PRODUCTS), minutes), max_size=10))
+    return Scenario(logins, heartbeats, plans, claimed, released)
 
 
 def _instant(minute: int) -> datetime:
@@ -518,6 +551,26 @@ def _rendered(minute: int, offset: int) -> str:
     sign = "+" if offset >= 0 else "-"
     hours, mins = divmod(abs(offset), 60)
     return f"{local.replace(tzinfo=None).isoformat()}{sign}{hours:02d}:{mins:02d}"
+
+
+def _events(scenario: Scenario) -> list[Inbound]:
+    events: list[Inbound] = [
+        claim("acme", "ACME.com", _rendered(scenario.claimed, 60)),
+        claim("globex", "globex.com", _rendered(0, 0)),
+    ]
+    if scenario.released is not None:
+        release = _rendered(scenario.released, -120)
+        events.append(claim("acme", "acme.com.", release, action="release"))
+    events += [
+        plan_change(u, p.value, plan.value, _rendered(m, 0))
+        for (u, p, m), plan in scenario.plans.items()
+    ]
+    events += [heartbeat(p.value, _rendered(m, 0)) for p, m in scenario.heartbeats]
+    events += [
+        login(u, _rendered(m, off), p.value, email=f"{u}@{d.upper()}")
+        for u, p, d, m, off in scenario.logins
+    ]
+    return events
 
 
 def _periods(start: date, end: date, interval: Interval) -> list[list[date]]:
@@ -538,16 +591,27 @@ def _periods(start: date, end: date, interval: Interval) -> list[list[date]]:
     return groups
 
 
+def _attributed(scenario: Scenario, products: set[Product]) -> set[tuple[str, str, date]]:
+    """Reference attribution: (user, plan or "all", UTC day) of each managed login of acme."""
+    found: set[tuple[str, str, date]] = set()
+    for user, product, domain, minute, _ in scenario.logins:
+        released = scenario.released
+        in_window = scenario.claimed <= minute and (released is None or minute < released)
+        if domain != "acme.com" or not in_window or product not in products:
+            continue
+        known = [
+            (m, plan) for (u, p, m), plan in scenario.plans.items() if (u, p) == (user, product)
+        ]
+        in_effect = [(m, plan) for m, plan in known if m <= minute]
+        plan = max(in_effect)[1].value if in_effect else "free"
+        day = _instant(minute).date()
+        found |= {(user, plan, day), (user, "all", day)}
+    return found
+
+
 @settings(deadline=None, max_examples=100)
 @given(
-    login_specs=st.lists(logins(), min_size=1, max_size=30),
-    heartbeat_specs=st.lists(st.tuples(st.sampled_from(PRODUCTS), minutes), max_size=12),
-    plan_specs=st.dictionaries(
-        st.tuples(st.sampled_from(USERS), st.sampled_from(PRODUCTS), minutes),
-        st.sampled_from(PLANS),
-        max_size=8,
-    ),
-    acme_window=st.tuples(st.one_of(st.just(0), minutes), st.one_of(st.none(), minutes)),
+    scenario=scenarios(),
     range_days=st.tuples(
         st.integers(min_value=-2, max_value=WINDOW_DAYS // 2),
         st.integers(min_value=0, max_value=WINDOW_DAYS + 2),
@@ -557,60 +621,29 @@ def _periods(start: date, end: date, interval: Interval) -> list[list[date]]:
     product=st.one_of(st.none(), st.sampled_from(PRODUCTS)),
 )
 async def test_report_equals_an_exact_reference(
-    login_specs: list[tuple[str, Product, str, int, int]],
-    heartbeat_specs: list[tuple[Product, int]],
-    plan_specs: dict[tuple[str, Product, int], Plan],
-    acme_window: tuple[int, int | None],
+    scenario: Scenario,
     range_days: tuple[int, int],
     today_offset: int,
     interval: Interval,
     product: Product | None,
 ) -> None:
-    claimed, released = acme_window
-    if released is not None and released <= claimed:
-        released = None
-    events: list[Inbound] = [
-        claim("acme", "ACME.com", _rendered(claimed, 60)),
-        claim("globex", "globex.com", _rendered(0, 0)),
-    ]
-    if released is not None:
-        events.append(claim("acme", "acme.com.", _rendered(released, -120), action="release"))
-    events += [
-        plan_change(u, p.value, plan.value, _rendered(m, 0))
-        for (u, p, m), plan in plan_specs.items()
-    ]
-    events += [heartbeat(p.value, _rendered(m, 0)) for p, m in heartbeat_specs]
-    events += [
-        login(u, _rendered(m, off), p.value, email=f"{u}@{d.upper()}")
-        for u, p, d, m, off in login_specs
-    ]
-
     start = (BASE + timedelta(days=range_days[0])).date()
     end = start + timedelta(days=range_days[1])
     today = (BASE + timedelta(days=today_offset)).date()
     document = await report(
-        ingest(events), start.isoformat(), end.isoformat(), interval, product, today.isoformat()
+        ingest(_events(scenario)),
+        start.isoformat(),
+        end.isoformat(),
+        interval,
+        product,
+        today.isoformat(),
     )
 
     # The reference: sets per period from the generated UTC minutes, not from the code under test.
     products = set(PRODUCTS) if product is None else {product}
-    day_of = {m: _instant(m).date() for _, _, _, m, _ in login_specs}
-    covered = {(p, _instant(m).date()) for p, m in heartbeat_specs}
-    covered |= {(p, day_of[m]) for _, p, _, m, _ in login_specs}
-    attributed: list[tuple[str, str, date]] = []  # (user, plan, day)
-    for user, p, domain, minute, _ in login_specs:
-        managed = (
-            domain == "acme.com" and claimed <= minute and (released is None or minute < released)
-        )
-        if not managed or p not in products:
-            continue
-        known = [
-            (m, plan)
-            for (u, q, m), plan in plan_specs.items()
-            if (u, q) == (user, p) and m <= minute
-        ]
-        plan = max(known)[1].value if known else "free"
-        attributed.extend([(user, plan, day_of[minute]), (user, "all", day_of[minute])])
+    covered = {(p, _instant(m).date()) for p, m in scenario.heartbeats}
+    covered |= {(p, _instant(m).date()) for _, p, _, m, _ in scenario.logins}
+    attributed = _attributed(scenario, products)
 
     def distinct(days: set[date], name: str) -> int:
         return len({u for u, plan, day in attributed if plan == name and day in days})

@@ -1,6 +1,7 @@
 """Plan and domain-claim timelines: what is in effect at an instant."""
 
 from datetime import UTC, datetime, timedelta
+from itertools import permutations
 
 import pytest
 
@@ -98,7 +99,7 @@ def test_plan_at_is_the_latest_change_not_after_the_instant(
         [b"1798200000000:standard", b"1796774400000:enterprise"],
     ],
 )
-def test_plan_timeline_decodes_members_in_any_order(members: list[str | bytes]) -> None:
+def test_plan_timeline_reads_members_in_any_order(members: list[str | bytes]) -> None:
     timeline = PlanTimeline.decode(members)
     assert timeline.changes == (
         (1796774400000, Plan.ENTERPRISE),
@@ -106,7 +107,7 @@ def test_plan_timeline_decodes_members_in_any_order(members: list[str | bytes]) 
     )
 
 
-def test_plan_member_round_trips_through_decode() -> None:
+def test_plan_members_round_trip_through_the_timeline() -> None:
     changes = [(_at(UPGRADE), Plan.ENTERPRISE), (_at("2026-12-01T00:00:00+05:00"), Plan.PREMIUM)]
     timeline = PlanTimeline.decode(plan_member(at, plan) for at, plan in changes)
     assert timeline.plan_at(_ms("2026-11-30T19:00:00Z")) is Plan.PREMIUM
@@ -120,7 +121,9 @@ def test_plan_member_is_millis_and_plan() -> None:
 
 CLAIMED = "2026-03-01T00:00:00Z"
 RELEASED = "2026-06-01T00:00:00Z"
-_ACME_SPRING = DomainTimeline((ClaimEntry(_ms(CLAIMED), "acme"), ClaimEntry(_ms(RELEASED), None)))
+_ACME_SPRING = DomainTimeline(
+    (ClaimEntry(_ms(CLAIMED), "claim", "acme"), ClaimEntry(_ms(RELEASED), "release", "acme"))
+)
 
 
 @pytest.mark.parametrize(
@@ -137,9 +140,9 @@ _ACME_SPRING = DomainTimeline((ClaimEntry(_ms(CLAIMED), "acme"), ClaimEntry(_ms(
         (
             DomainTimeline(
                 (
-                    ClaimEntry(_ms(CLAIMED), "acme"),
-                    ClaimEntry(_ms(RELEASED), None),
-                    ClaimEntry(_ms("2026-08-01T00:00:00Z"), "globex"),
+                    ClaimEntry(_ms(CLAIMED), "claim", "acme"),
+                    ClaimEntry(_ms(RELEASED), "release", "acme"),
+                    ClaimEntry(_ms("2026-08-01T00:00:00Z"), "claim", "globex"),
                 )
             ),
             "2026-08-02T00:00:00Z",
@@ -153,7 +156,7 @@ def test_owner_at_follows_claims_and_releases(
     assert timeline.owner_at(_ms(instant)) == owner
 
 
-def test_domain_timeline_decodes_claim_and_release_members() -> None:
+def test_domain_timeline_reads_claim_and_release_members() -> None:
     members: list[str | bytes] = [
         claim_member(_at(RELEASED), "release", "acme").encode(),
         claim_member(_at(CLAIMED), "claim", "acme"),
@@ -161,7 +164,7 @@ def test_domain_timeline_decodes_claim_and_release_members() -> None:
     assert DomainTimeline.decode(members) == _ACME_SPRING
 
 
-def test_org_ids_with_separators_decode_whole() -> None:
+def test_org_ids_with_separators_stay_whole() -> None:
     timeline = DomainTimeline.decode([claim_member(_at(CLAIMED), "claim", "acme_eu-2")])
     assert timeline.owner_at(_ms(CLAIMED)) == "acme_eu-2"
 
@@ -169,9 +172,12 @@ def test_org_ids_with_separators_decode_whole() -> None:
 @pytest.mark.parametrize(
     ("instant", "expected"),
     [
-        ("2026-01-01T00:00:00Z", ClaimEntry(_ms(CLAIMED), "acme")),
-        (CLAIMED, ClaimEntry(_ms(RELEASED), None)),  # strictly after: not the entry at the instant
-        ("2026-04-01T00:00:00Z", ClaimEntry(_ms(RELEASED), None)),
+        ("2026-01-01T00:00:00Z", ClaimEntry(_ms(CLAIMED), "claim", "acme")),
+        (
+            CLAIMED,
+            ClaimEntry(_ms(RELEASED), "release", "acme"),
+        ),  # strictly after: not the entry at the instant
+        ("2026-04-01T00:00:00Z", ClaimEntry(_ms(RELEASED), "release", "acme")),
         (RELEASED, None),
     ],
 )
@@ -181,20 +187,29 @@ def test_next_after_is_the_first_entry_strictly_later(
     assert _ACME_SPRING.next_after(_ms(instant)) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: DomainTimeline.decode sorts by millis only, so a release and a claim at the same "
-        "instant keep ZRANGE's member order; 'claim' < 'release' makes the release win, and a "
-        "same-instant handover leaves the domain unowned"
-    ),
-)
-def test_a_same_instant_handover_belongs_to_the_new_owner() -> None:
-    members = [
-        claim_member(_at(CLAIMED), "claim", "acme"),
-        claim_member(_at(RELEASED), "release", "acme"),
-        claim_member(_at(RELEASED), "claim", "globex"),
-    ]
-    timeline = DomainTimeline.decode(_redis_order(members))
+_HANDOVER = [
+    claim_member(_at(CLAIMED), "claim", "acme"),
+    claim_member(_at(RELEASED), "release", "acme"),
+    claim_member(_at(RELEASED), "claim", "globex"),
+]
+
+
+@pytest.mark.parametrize("members", [list(order) for order in permutations(_HANDOVER)])
+def test_a_same_instant_handover_belongs_to_the_new_owner(members: list[str]) -> None:
+    # ZRANGE returns ties by member ("claim" < "release"); any order must decode the same.
+    timeline = DomainTimeline.decode(members)
+    assert timeline.owner_at(_ms(RELEASED) - 1) == "acme"
     assert timeline.owner_at(_ms(RELEASED)) == "globex"
     assert timeline.owner_at(_ms("2026-07-01T00:00:00Z")) == "globex"
+    assert timeline == DomainTimeline.decode(_redis_order(_HANDOVER))
+
+
+@pytest.mark.parametrize(
+    ("entry", "owner"),
+    [
+        (ClaimEntry(1, "claim", "acme"), "acme"),
+        (ClaimEntry(1, "release", "acme"), None),
+    ],
+)
+def test_owner_after_an_entry(entry: ClaimEntry, owner: str | None) -> None:
+    assert entry.owner_after == owner
