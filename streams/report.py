@@ -1,9 +1,10 @@
 """The active-users report: one code path behind the HTTP reader and `insights query`."""
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Protocol
 
 from schemas.vocabulary import Product
+from streams.core.days import day_range
 from streams.core.keys import KeyLayout
 from streams.core.series import (
     SERIES_NAMES,
@@ -13,6 +14,7 @@ from streams.core.series import (
     shape,
     union_keys,
 )
+from streams.core.timelines import DomainTimeline, claim_window
 
 
 class ActiveUserReader(Protocol):
@@ -25,6 +27,34 @@ class ActiveUserReader(Protocol):
     async def count_unions(self, key_groups: list[list[str]]) -> list[int]:
         """The distinct count of the union of each key group, in one round trip."""
         ...
+
+
+class DomainActivityReader(ActiveUserReader, Protocol):
+    """Also lists the org's claimed domains."""
+
+    async def org_domains(self, org_id: str) -> dict[str, DomainTimeline]:
+        """Every domain the org ever claimed, with its timeline."""
+        ...
+
+
+async def domain_activity(
+    reader: DomainActivityReader, layout: KeyLayout, org_id: str, today: date, days: int = 30
+) -> dict[str, Any]:
+    """Each claimed domain with its claim window and distinct active users over the last days."""
+    start = today - timedelta(days=days - 1)
+    timelines = await reader.org_domains(org_id)
+    window = list(day_range(start, today))
+    groups = [[layout.domain_users(org_id, domain, day) for day in window] for domain in timelines]
+    counts = await reader.count_unions(groups)
+    return {
+        "org_id": org_id,
+        "start": start.isoformat(),
+        "end": today.isoformat(),
+        "domains": [
+            {"domain": domain, **claim_window(timeline, org_id), "active_users": count}
+            for (domain, timeline), count in zip(timelines.items(), counts, strict=True)
+        ],
+    }
 
 
 async def active_users(

@@ -39,6 +39,10 @@ class ActiveUserStore(Protocol):
         """Record an accepted claim or release."""
         ...
 
+    async def org_domains(self, org_id: str) -> dict[str, DomainTimeline]:
+        """Every domain the org ever claimed, with its timeline."""
+        ...
+
     async def watermark(self, products: Iterable[Product]) -> date | None:
         """The latest login day processed for any of the products."""
         ...

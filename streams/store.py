@@ -34,6 +34,11 @@ async def queue_script(
     await script(keys=keys, args=args, client=pipe)
 
 
+def _text(value: bytes | str) -> str:
+    """Redis replies are bytes unless decoding was asked for."""
+    return value.decode() if isinstance(value, bytes) else value
+
+
 class RedisUnavailableError(RuntimeError):
     """Redis could not be reached; the message says where we tried."""
 
@@ -121,6 +126,21 @@ class RedisActiveUserStore:
         pipe.sadd(self.layout.org_domains(claim.org_id), claim.domain)
         await pipe.execute()
 
+    async def org_domains(self, org_id: str) -> dict[str, DomainTimeline]:
+        """Every domain the org ever claimed, with its timeline."""
+        domains = sorted(
+            _text(d) for d in await self.client.smembers(self.layout.org_domains(org_id))
+        )
+        pipe = self.client.pipeline(transaction=False)
+        for domain in domains:
+            pipe.zrange(self.layout.domain_timeline(domain), 0, -1)
+        replies = await pipe.execute() if domains else []
+        return {d: DomainTimeline.decode(r) for d, r in zip(domains, replies, strict=True)}
+
+    async def ping(self) -> bool:
+        """Whether Redis answers."""
+        return bool(await self.client.ping())
+
     async def watermark(self, products: Iterable[Product]) -> date | None:
         """The latest login day processed for any of the products (for late control events)."""
         scores = await self.client.zmscore(self.layout.watermarks(), [p.value for p in products])
@@ -136,7 +156,7 @@ class RedisActiveUserStore:
             )
         replies = await pipe.execute()
         return {
-            (product, date.fromisoformat(day.decode() if isinstance(day, bytes) else day))
+            (product, date.fromisoformat(_text(day)))
             for product, days in zip(products, replies, strict=True)
             for day in days
         }

@@ -66,4 +66,8 @@ def attribute(
                 key = layout.active_users(org_id, product_part, plan_part, day)
                 writes.additions[key].add(event.user_id)
                 writes.key_days[key] = day
+        # Per claimed domain, so an admin can see which of their domains is silent.
+        key = layout.domain_users(org_id, event.domain, day)
+        writes.additions[key].add(event.user_id)
+        writes.key_days[key] = day
     return writes

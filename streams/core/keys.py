@@ -29,6 +29,18 @@ class KeyLayout:
         """The small exact set kept beside a HyperLogLog until it outgrows EXACT_LIMIT members."""
         return active_users_key.replace(":hll:", ":set:", 1)
 
+    def domain_users(self, org_id: str, domain: str, day: date) -> str:
+        """HyperLogLog of the distinct users seen on one claimed domain of an org on a day."""
+        return f"{self.prefix}:{{{org_id}}}:hll:domain={domain}:{ALL}:{day.isoformat()}"
+
+    def token(self, digest: str) -> str:
+        """Hash of one reader token (by the SHA-256 of the token): org id, creation time, label."""
+        return f"{self.prefix}:token:{digest}"
+
+    def org_tokens(self, org_id: str) -> str:
+        """Hash from token id to token digest: the org's tokens, for listing and revoking."""
+        return f"{self.prefix}:{{{org_id}}}:tokens"
+
     def coverage(self, product: Product) -> str:
         """Sorted set of the days (score = ordinal) on which the product had any valid event."""
         return f"{self.prefix}:coverage:{product}"

@@ -98,3 +98,21 @@ class DomainTimeline:
 def claim_member(effective_at: datetime, action: str, org_id: str) -> str:
     """The sorted-set member that records one claim or release."""
     return f"{to_millis(effective_at)}:{action}:{org_id}"
+
+
+def claim_window(timeline: DomainTimeline, org_id: str) -> dict[str, str | bool | None]:
+    """The org's latest claim of a domain and the release that ended it, if any."""
+    claimed: ClaimEntry | None = None
+    released: ClaimEntry | None = None
+    for entry in timeline.entries:
+        if entry.org_id != org_id:
+            continue
+        if entry.action == "claim":
+            claimed, released = entry, None
+        elif claimed is not None:
+            released = entry
+    return {
+        "claimed_at": None if claimed is None else from_millis(claimed.millis).isoformat(),
+        "released_at": None if released is None else from_millis(released.millis).isoformat(),
+        "claimed": claimed is not None and released is None,
+    }

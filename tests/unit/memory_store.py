@@ -64,6 +64,15 @@ class MemoryActiveUserStore:
         """Record a claim member."""
         self.claims[claim.domain].add(claim_member(claim.effective_at, claim.action, claim.org_id))
 
+    async def org_domains(self, org_id: str) -> dict[str, DomainTimeline]:
+        """Domains the org ever claimed."""
+        owned = {
+            d
+            for d, members in self.claims.items()
+            if any(m.endswith(f":{org_id}") for m in members)
+        }
+        return {d: DomainTimeline.decode(self.claims[d]) for d in sorted(owned)}
+
     async def watermark(self, products: Iterable[Product]) -> date | None:
         """The latest login day seen for the products."""
         days = [self.latest[p] for p in products if p in self.latest]

@@ -67,7 +67,14 @@ ACME = _domains(("acme", "acme.com", "claim", "2026-01-01T00:00:00Z"))
 
 
 def _keys_of(writes: BatchWrites) -> set[str]:
-    return {key for key, members in writes.additions.items() if members}
+    """The active-user keys written (per-domain keys are pinned by their own test)."""
+    return {key for key, members in writes.additions.items() if members and "domain=" not in key}
+
+
+def test_a_managed_login_also_counts_on_its_domain() -> None:
+    writes = attribute([_login("2026-12-09T08:00:00Z", email="A@Acme.com")], ACME, {}, LAYOUT)
+    key = LAYOUT.domain_users("acme", "acme.com", date(2026, 12, 9))
+    assert writes.additions[key] == {"u1"}
 
 
 def _rollups(org_id: str, product: Product, plan: Plan, day: str) -> set[str]:
