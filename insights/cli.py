@@ -131,6 +131,68 @@ def query(
     sys.stdout.buffer.write(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
 
 
+@app.command("demo-traffic", hidden=True)
+@one_line_errors
+def demo_traffic() -> None:
+    """Feed the demo stack simulated history, then live events (started by `insights demo`)."""
+    from insights.demo_traffic import run_traffic
+    from streams.settings import load_settings
+
+    asyncio.run(run_traffic(load_settings()))
+
+
+token_app = typer.Typer(help="Create, list and revoke reader tokens.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+
+
+@token_app.command("create")
+@one_line_errors
+def token_create(
+    org: Annotated[str, typer.Option(help="Organization id.")],
+    label: Annotated[str, typer.Option(help="A note to recognise the token by.")] = "",
+) -> None:
+    """Create a reader token (stored hashed); the token is printed alone on the last line."""
+    from insights.token_commands import create
+
+    create(org, label)
+
+
+@token_app.command("list")
+@one_line_errors
+def token_list(org: Annotated[str, typer.Option(help="Organization id.")]) -> None:
+    """List an organization's tokens (ids, not the tokens)."""
+    from insights.token_commands import list_tokens
+
+    list_tokens(org)
+
+
+@token_app.command("revoke")
+@one_line_errors
+def token_revoke(
+    org: Annotated[str, typer.Option(help="Organization id.")],
+    token_id: Annotated[str, typer.Option("--id", help="Token id from `insights token list`.")],
+) -> None:
+    """Revoke one token."""
+    from insights.token_commands import revoke
+
+    revoke(org, token_id)
+
+
+@app.command()
+@one_line_errors
+def reader(
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to bind.")] = 8080,
+) -> None:
+    """Run the HTTP reader (API, CSV, dashboard, /metrics) against INSIGHTS_REDIS_URL."""
+    from reader.server import serve
+    from streams.settings import load_settings
+
+    settings = load_settings()
+    settings.redis()
+    serve(settings, host, port)
+
+
 def main() -> None:
     """Console-script entry point."""
     # Client libraries log connection failures themselves; our one error line already says it.

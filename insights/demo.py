@@ -1,75 +1,139 @@
-"""`insights demo`: the embedded stack plus a worker on loopback, stopped cleanly on a signal."""
+"""`insights demo`: embedded stack, worker and reader on loopback, stopped cleanly on a signal."""
 
 import asyncio
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from insights.embedded import StackEndpoints, embedded_stack, free_port, stop_process
+from streams.core.keys import KeyLayout
 from streams.kafka_admin import ensure_topics
+from streams.settings import Settings
+from streams.store import connect_redis
+from streams.tokens import RedisTokenStore
 from streams.topics import TopicNames
 
 DEMO_PREFIX = "insights"
+DEMO_ORG = "acme"
 # The embedded broker holds the first JoinGroup for about half the session timeout; 6 s / 0.5 s
 # gives a worker that is consuming within ~5 s and survives consumer-thread stalls under load.
 EMBEDDED_GROUP_TIMING = {"INSIGHTS_SESSION_TIMEOUT_S": "6", "INSIGHTS_HEARTBEAT_INTERVAL_S": "0.5"}
 
 
-def stack_environment(endpoints: StackEndpoints, metrics_port: int) -> dict[str, str]:
+def stack_environment(endpoints: StackEndpoints, reader_port: int) -> dict[str, str]:
     """The settings other commands need to use this stack, as environment variables."""
+    metrics_port = free_port()
     return {
         "INSIGHTS_KAFKA_BOOTSTRAP": endpoints.kafka_bootstrap,
         "INSIGHTS_REDIS_URL": endpoints.redis_url,
         "INSIGHTS_TOPIC_PREFIX": DEMO_PREFIX,
+        "INSIGHTS_READER_URL": f"http://127.0.0.1:{reader_port}",
         "INSIGHTS_WORKER_METRICS_PORT": str(metrics_port),
         "INSIGHTS_WORKER_METRICS_URL": f"http://127.0.0.1:{metrics_port}/metrics",
         **EMBEDDED_GROUP_TIMING,
     }
 
 
-def start_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
-    """Run `insights worker` as a child process in its own process group."""
+@contextmanager
+def child(
+    args: list[str], env: dict[str, str], log_path: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run `insights <args>` in its own process group; always stopped on exit."""
     with log_path.open("ab") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "insights", "worker"],
+        process = subprocess.Popen(
+            [sys.executable, "-m", "insights", *args],
             env={**os.environ, **env},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+    try:
+        yield process
+    finally:
+        stop_process(process)
 
 
-def wait_for_signal(worker: subprocess.Popen[bytes]) -> None:
-    """Block until SIGINT/SIGTERM, or until the worker dies (then fail with its exit code)."""
+def wait_for_http(url: str, process: subprocess.Popen[bytes], timeout_s: float = 30.0) -> None:
+    """Wait until the URL answers 200, failing fast if the process died."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the reader exited with status {process.returncode}; see its log")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"the reader did not answer {url} within {timeout_s:.0f} s")
+
+
+def create_demo_token(redis_url: str) -> str:
+    """A reader token for the demo org."""
+
+    async def create() -> str:
+        client = connect_redis(Settings(redis_url=redis_url))
+        try:
+            token, _ = await RedisTokenStore(client, KeyLayout()).create(DEMO_ORG, "demo")
+            return token
+        finally:
+            await client.aclose()
+
+    return asyncio.run(create())
+
+
+def wait_for_signal(processes: list[subprocess.Popen[bytes]]) -> None:
+    """Block until SIGINT/SIGTERM, or until a child dies (then fail with its exit code)."""
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     while not stop.wait(0.5):
-        if worker.poll() is not None:
-            raise RuntimeError(f"the worker exited with status {worker.returncode}; see its log")
+        for process in processes:
+            if process.poll() is not None:
+                name = " ".join(str(arg) for arg in process.args[3:5])  # type: ignore[index]
+                raise RuntimeError(f"`insights {name}` exited with status {process.returncode}")
 
 
 def run_demo(port: int, traffic: bool, env_file: Path | None) -> None:
-    """Start everything, print the settings as KEY=VALUE lines, and stop it all on a signal."""
+    """Start everything, print the URL, org, token and settings, and stop it all on a signal."""
     print("starting the embedded broker and redis-server...", file=sys.stderr, flush=True)
-    with embedded_stack() as endpoints:
-        env = stack_environment(endpoints, free_port())
+    logs = Path(tempfile.mkdtemp(prefix="insights-demo-"))
+    with ExitStack() as stack:
+        endpoints = stack.enter_context(embedded_stack(logs))
+        reader_port = port or free_port()
+        env = stack_environment(endpoints, reader_port)
         topics = TopicNames.from_prefix(DEMO_PREFIX)
         asyncio.run(ensure_topics(endpoints.kafka_bootstrap, topics.all(), 4))
-        log_path = (
-            Path(os.environ.get("TMPDIR", "/tmp")) / f"insights-demo-worker-{os.getpid()}.log"
+        worker = stack.enter_context(child(["worker"], env, logs / "worker.log"))
+        reader = stack.enter_context(
+            child(["reader", "--port", str(reader_port)], env, logs / "reader.log")
         )
-        worker = start_worker(env, log_path)
-        try:
-            lines = [f"{key}={value}" for key, value in env.items()]
-            print("\n".join(lines), flush=True)
-            if env_file is not None:
-                env_file.write_text("\n".join(lines) + "\n")
-            print(f"worker log: {log_path}", file=sys.stderr)
-            print("demo running; Ctrl-C stops everything", file=sys.stderr, flush=True)
-            wait_for_signal(worker)
-        finally:
-            stop_process(worker)
+        wait_for_http(f"{env['INSIGHTS_READER_URL']}/healthz", reader)
+        token = create_demo_token(endpoints.redis_url)
+        lines = [f"{key}={value}" for key, value in env.items()]
+        if env_file is not None:
+            env_file.write_text("\n".join(lines) + "\n")
+        print(
+            f"dashboard: {env['INSIGHTS_READER_URL']}/",
+            f"org: {DEMO_ORG}",
+            f"token: {token}",
+            *lines,
+            sep="\n",
+            flush=True,
+        )
+        print(f"logs: {logs}", file=sys.stderr)
+        processes = [worker, reader]
+        if traffic:
+            processes.append(
+                stack.enter_context(child(["demo-traffic"], env, logs / "traffic.log"))
+            )
+        print("demo running; Ctrl-C stops everything", file=sys.stderr, flush=True)
+        wait_for_signal(processes)

@@ -16,14 +16,29 @@ redis.call('EXPIREAT', KEYS[2], ARGV[3])
 return 1
 """
 
-# KEYS: n hll keys, then their n exact sets. ARGV: sentinel.
-# Exact when no set has overflowed (a missing set is an empty day); otherwise the HLL union.
-COUNT_UNION = """
-local n = #KEYS / 2
-for i = n + 1, 2 * n do
-  if redis.call('SISMEMBER', KEYS[i], ARGV[1]) == 1 then
-    return redis.call('PFCOUNT', unpack(KEYS, 1, n))
+# KEYS: per group, its n hll keys then their n exact sets. ARGV: sentinel, then each group's n.
+# One call answers a whole report (all groups share the org's hash slot). Per group: exact when
+# no set has overflowed (a missing set is an empty day), otherwise the HLL union.
+COUNT_UNIONS = """
+local counts = {}
+local base = 0
+for g = 2, #ARGV do
+  local n = tonumber(ARGV[g])
+  local exact = n > 0
+  for i = base + n + 1, base + 2 * n do
+    if redis.call('SISMEMBER', KEYS[i], ARGV[1]) == 1 then
+      exact = false
+      break
+    end
   end
+  if n == 0 then
+    counts[#counts + 1] = 0
+  elseif exact then
+    counts[#counts + 1] = #redis.call('SUNION', unpack(KEYS, base + n + 1, base + 2 * n))
+  else
+    counts[#counts + 1] = redis.call('PFCOUNT', unpack(KEYS, base + 1, base + n))
+  end
+  base = base + 2 * n
 end
-return #redis.call('SUNION', unpack(KEYS, n + 1, 2 * n))
+return counts
 """

@@ -20,7 +20,7 @@ from streams.core.timelines import (
     plan_member,
     to_millis,
 )
-from streams.hll_scripts import ADD_MEMBERS, COUNT_UNION
+from streams.hll_scripts import ADD_MEMBERS, COUNT_UNIONS
 from streams.settings import Settings
 
 RedisClient = Redis | RedisCluster
@@ -59,7 +59,7 @@ class RedisActiveUserStore:
         self.layout = layout
         self.retention = timedelta(days=retention_days)
         self.add_members = client.register_script(ADD_MEMBERS)
-        self.count_union = client.register_script(COUNT_UNION)
+        self.count_unions_script = client.register_script(COUNT_UNIONS)
 
     async def load_timelines(
         self, domains: Iterable[str], user_products: Iterable[UserProduct]
@@ -162,11 +162,14 @@ class RedisActiveUserStore:
         }
 
     async def count_unions(self, key_groups: list[list[str]]) -> list[int]:
-        """PFCOUNT over each group (a union inside one org's hash slot), in one pipeline."""
+        """The union count of each group, in one script call: every key must be one org's."""
         if not key_groups:
             return []
-        pipe = self.client.pipeline(transaction=False)
-        for keys in key_groups:
-            companions = [self.layout.exact_companion(key) for key in keys]
-            await queue_script(self.count_union, [*keys, *companions], [OVERFLOWED], pipe)
-        return [int(count) for count in await pipe.execute()]
+        keys: list[str] = []
+        sizes: list[str | int] = [OVERFLOWED]
+        for group in key_groups:
+            keys.extend(group)
+            keys.extend(self.layout.exact_companion(key) for key in group)
+            sizes.append(len(group))
+        counts = await self.count_unions_script(keys=keys, args=sizes)
+        return [int(count) for count in counts]

@@ -7,7 +7,7 @@ from datetime import date
 
 from schemas.events import Heartbeat, Login
 from schemas.vocabulary import Product
-from streams.core.days import utc_day
+from streams.core.days import month_last_day, utc_day
 from streams.core.keys import ALL, KeyLayout
 from streams.core.timelines import DomainTimeline, PlanTimeline, to_millis
 
@@ -16,7 +16,8 @@ UserProduct = tuple[str, Product]
 
 @dataclass(slots=True)
 class BatchWrites:
-    """Everything one batch writes: PFADD members per key, the day of each key, covered days."""
+    """Everything one batch writes: members per key, each key's last day (its expiry counts
+    from there), and the covered (product, day) cells."""
 
     additions: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     key_days: dict[str, date] = field(default_factory=dict)
@@ -60,12 +61,17 @@ def attribute(
             continue
         plan = plans.get((event.user_id, event.product), empty_plan).plan_at(millis)
         writes.counted += 1
-        # Write-time rollups: all plans, all products and both, so reads stay single-key per day.
+        # Write-time rollups: all plans, all products and both, per day and per month, so a
+        # value is always a union of few keys. The month key expires with its last day.
+        month_end = month_last_day(day)
         for product_part in (event.product, ALL):
             for plan_part in (plan, ALL):
                 key = layout.active_users(org_id, product_part, plan_part, day)
                 writes.additions[key].add(event.user_id)
                 writes.key_days[key] = day
+                key = layout.monthly_active_users(org_id, product_part, plan_part, day)
+                writes.additions[key].add(event.user_id)
+                writes.key_days[key] = month_end
         # Per claimed domain, so an admin can see which of their domains is silent.
         key = layout.domain_users(org_id, event.domain, day)
         writes.additions[key].add(event.user_id)

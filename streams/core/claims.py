@@ -1,5 +1,6 @@
 """Domain claim policy: a domain belongs to at most one organization at a time."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -24,33 +25,39 @@ class ClaimDecision:
     detail: str = ""
 
 
+def violations(entries: Iterable[ClaimEntry]) -> int:
+    """Entries that break "one owner at a time": a claim while another org owns the domain,
+    or a release by an org that does not own it."""
+    owner: str | None = None
+    broken = 0
+    for entry in sorted(entries, key=ClaimEntry.order):
+        if entry.action == "claim":
+            broken += owner not in (None, entry.org_id)
+            owner = entry.org_id
+        elif owner == entry.org_id:
+            owner = None
+        else:
+            broken += 1
+    return broken
+
+
 def judge_claim(timeline: DomainTimeline, claim: DomainClaim) -> ClaimDecision:
-    """Accept a claim or release only if it keeps one owner per domain at every instant."""
-    millis = to_millis(claim.effective_at)
-    if ClaimEntry(millis, claim.action, claim.org_id) in timeline.entries:
+    """Accept a claim or release only if the whole timeline still has one owner at a time.
+
+    Claims may arrive late, so the check replays the timeline with the event inserted: an
+    event that adds a violation anywhere (before or after its own instant) is rejected.
+    """
+    entry = ClaimEntry(to_millis(claim.effective_at), claim.action, claim.org_id)
+    if entry in timeline.entries:
         return ClaimDecision(ClaimVerdict.DUPLICATE)
-    owner = timeline.owner_at(millis)
-    if claim.action == "release":
-        # Ownership just before the instant: a release at the very instant of its own claim
-        # would be ordered first (releases precede claims at one instant) and never take effect.
-        if timeline.owner_at(millis - 1) != claim.org_id:
-            return ClaimDecision(
-                ClaimVerdict.RELEASE_NOT_OWNER,
-                f"{claim.org_id} does not own {claim.domain} at {claim.effective_at.isoformat()}",
-            )
-        return ClaimDecision(ClaimVerdict.ACCEPT)
-    if owner == claim.org_id:
+    if claim.action == "claim" and timeline.owner_at(entry.millis) == claim.org_id:
         # Already the owner: recording a second claim would let it outlive a later release.
         return ClaimDecision(ClaimVerdict.DUPLICATE)
-    if owner is not None:
-        return ClaimDecision(
-            ClaimVerdict.DOMAIN_CONFLICT, f"{claim.domain} is owned by another organization"
-        )
-    following = timeline.next_after(millis)
-    if following is not None and following.owner_after not in (None, claim.org_id):
-        # Accepting would make the later claim a takeover without a release.
-        return ClaimDecision(
-            ClaimVerdict.DOMAIN_CONFLICT,
-            f"{claim.domain} is claimed later by another organization without a release",
-        )
-    return ClaimDecision(ClaimVerdict.ACCEPT)
+    if violations([*timeline.entries, entry]) <= violations(timeline.entries):
+        return ClaimDecision(ClaimVerdict.ACCEPT)
+    when = claim.effective_at.isoformat()
+    if claim.action == "release":
+        detail = f"{claim.org_id} does not own {claim.domain} at {when}"
+        return ClaimDecision(ClaimVerdict.RELEASE_NOT_OWNER, detail)
+    detail = f"{claim.domain} is owned by another organization at or after {when}"
+    return ClaimDecision(ClaimVerdict.DOMAIN_CONFLICT, detail)

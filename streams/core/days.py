@@ -52,6 +52,12 @@ def day_end(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
 
 
+def month_last_day(day: date) -> date:
+    """The last day of the day's calendar month."""
+    following = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return following - timedelta(days=1)
+
+
 def _bucket_start(day: date, interval: Interval) -> date:
     """The unclipped start of the bucket holding `day`."""
     if interval is Interval.WEEK:

@@ -25,6 +25,12 @@ class KeyLayout:
         """HyperLogLog of the distinct user ids of an org, product (or all), plan (or all), day."""
         return f"{self.prefix}:{{{org_id}}}:hll:{product}:{plan}:{day.isoformat()}"
 
+    def monthly_active_users(
+        self, org_id: str, product: Product | str, plan: Plan | str, month: date
+    ) -> str:
+        """Write-time month rollup of the day keys: a long range reads ~12 months, not 365 days."""
+        return f"{self.prefix}:{{{org_id}}}:hll:{product}:{plan}:{month.strftime('%Y-%m')}"
+
     def exact_companion(self, active_users_key: str) -> str:
         """The small exact set kept beside a HyperLogLog until it outgrows EXACT_LIMIT members."""
         return active_users_key.replace(":hll:", ":set:", 1)

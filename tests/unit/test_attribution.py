@@ -67,8 +67,21 @@ ACME = _domains(("acme", "acme.com", "claim", "2026-01-01T00:00:00Z"))
 
 
 def _keys_of(writes: BatchWrites) -> set[str]:
-    """The active-user keys written (per-domain keys are pinned by their own test)."""
-    return {key for key, members in writes.additions.items() if members and "domain=" not in key}
+    """The daily active-user keys written (domain and month keys are pinned by their own tests)."""
+    return {
+        key
+        for key, members in writes.additions.items()
+        if members and "domain=" not in key and len(key.rsplit(":", 1)[1]) == len("2026-12-09")
+    }
+
+
+def test_a_managed_login_also_counts_in_its_month_rollups() -> None:
+    writes = attribute([_login("2026-12-09T08:00:00Z")], ACME, {}, LAYOUT)
+    month = date(2026, 12, 1)
+    for product, plan in [("trello", "free"), ("trello", "all"), ("all", "free"), ("all", "all")]:
+        key = LAYOUT.monthly_active_users("acme", product, plan, month)
+        assert writes.additions[key] == {"u1"}
+        assert writes.key_days[key] == date(2026, 12, 31)
 
 
 def test_a_managed_login_also_counts_on_its_domain() -> None:
@@ -198,16 +211,17 @@ def test_the_9_december_upgrade_lands_in_free_then_enterprise() -> None:
 def test_the_utc_day_decides_the_keys_and_coverage() -> None:
     writes = attribute([_login("2026-12-09T23:30:00-02:00")], ACME, {}, LAYOUT)
     assert _keys_of(writes) == _rollups("acme", Product.TRELLO, Plan.FREE, "2026-12-10")
-    assert set(writes.key_days.values()) == {date(2026, 12, 10)}
+    assert set(writes.key_days.values()) == {date(2026, 12, 10), date(2026, 12, 31)}
     assert writes.covered == {(Product.TRELLO, date(2026, 12, 10))}
 
 
-def test_key_days_name_the_day_of_every_key() -> None:
+def test_key_days_name_the_last_day_each_key_covers() -> None:
     logins = [_login("2026-12-09T08:00:00Z"), _login("2026-12-10T08:00:00Z", product="jira")]
     writes = attribute(logins, ACME, {}, LAYOUT)
     assert set(writes.key_days) == set(writes.additions)
     for key, day in writes.key_days.items():
-        assert key.endswith(day.isoformat())
+        is_month = key.endswith(":2026-12")
+        assert key.endswith(day.isoformat()) or (is_month and day == date(2026, 12, 31))
 
 
 def test_identity_is_the_user_id_not_the_email() -> None:

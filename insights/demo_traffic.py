@@ -1,0 +1,73 @@
+"""Live demo traffic: 90 days of simulated history at once, then today's events as they happen."""
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+
+import orjson
+from aiokafka import AIOKafkaProducer
+
+from insights.producer import produce, route
+from insights.simulation import SimulationSpec, simulate
+from streams.settings import Settings
+from streams.topics import TopicNames
+
+log = logging.getLogger(__name__)
+HISTORY_DAYS = 90
+ORGS, USERS_PER_ORG, SEED = 3, 400, 42
+
+
+def event_instant(line: bytes) -> datetime | None:
+    """When a line's (first) event happens; None for lines that are not events at all."""
+    try:
+        parsed = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    first = parsed[0] if isinstance(parsed, list) and parsed else parsed
+    if not isinstance(first, dict):
+        return None
+    stamp = first.get("occurred_at") or first.get("effective_at")
+    try:
+        instant = datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return instant if instant.tzinfo else None
+
+
+def day_lines(end_day: date) -> list[tuple[datetime | None, bytes]]:
+    """The simulation ending on `end_day`, each line with its instant (same seed: same people)."""
+    spec = SimulationSpec(ORGS, USERS_PER_ORG, HISTORY_DAYS, SEED, end_day)
+    return [(event_instant(line), line) for line in simulate(spec).lines]
+
+
+async def send_when_due(settings: Settings, lines: Sequence[tuple[datetime, bytes]]) -> None:
+    """Publish each line once its instant has come, a second's worth at a time."""
+    names = TopicNames.from_settings(settings)
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka(), linger_ms=20)
+    await producer.start()
+    try:
+        for instant, line in sorted(lines, key=lambda pair: pair[0]):
+            delay = (instant - datetime.now(UTC)).total_seconds()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            routed = route(line, names, None)
+            await producer.send(routed.topic, routed.value, key=routed.key)
+    finally:
+        await producer.stop()
+
+
+async def run_traffic(settings: Settings) -> None:
+    """History first (control events before logins), then live events day after day."""
+    today = datetime.now(UTC).date()
+    lines = day_lines(today)
+    now = datetime.now(UTC)
+    history = [line for instant, line in lines if instant is None or instant <= now]
+    log.warning("demo traffic: sending %d lines of history", len(history))
+    await produce(settings, history, None, wait=False, timeout_s=600, progress=lambda *_: None)
+    while True:
+        upcoming = [(i, line) for i, line in lines if i is not None and i > now]
+        log.warning("demo traffic: %d live lines until the end of %s", len(upcoming), today)
+        await send_when_due(settings, upcoming)
+        today += timedelta(days=1)
+        lines, now = day_lines(today), datetime.combine(today, datetime.min.time(), UTC)
