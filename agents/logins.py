@@ -1,5 +1,6 @@
 """The logins agent: count managed logins per org, product, plan and day; mark coverage."""
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -7,9 +8,9 @@ from agents.batches import consume_in_batches
 from agents.dead_letters import DeadLetterSink
 from agents.metrics import WorkerMetrics
 from agents.persistence import until_written
-from agents.records import SourceRecord, decode_batch
+from agents.records import DeadLetter, SourceRecord, decode_batch
 from schemas.events import Heartbeat, Login
-from streams.core.attribution import attribute, lookups
+from streams.core.attribution import BatchWrites, attribute, lookups
 from streams.storage import ActiveUserStore
 
 
@@ -31,25 +32,45 @@ class LoginBatchProcessor:
 
     async def __call__(self, records: Sequence[SourceRecord]) -> None:
         """Process one batch: one read pipeline (timelines), one write pipeline (PFADD)."""
+        started = time.perf_counter()
         decoded, rejected = decode_batch(records, (Login, Heartbeat), self.retention_days)
         events = [event for event in decoded if isinstance(event, Login | Heartbeat)]
         domains, user_products = lookups(events)
+        redis_seconds = self.metrics.redis_seconds
 
-        async def write() -> tuple[int, int, int]:
-            timelines = await self.store.load_timelines(domains, user_products)
+        async def write() -> BatchWrites:
+            with redis_seconds.labels("read_timelines").time():
+                timelines = await self.store.load_timelines(domains, user_products)
             writes = attribute(events, *timelines, self.store.layout)
-            await self.store.write_batch(writes)
-            return writes.counted, writes.unmanaged, writes.heartbeats
+            with redis_seconds.labels("write_batch").time():
+                await self.store.write_batch(writes)
+            return writes
 
-        counted, unmanaged, heartbeats = await until_written(write, "login_batch", self.metrics)
+        writes = await until_written(write, "login_batch", self.metrics)
         await self.dead_letters.send(rejected)
+        self.count(records, events, writes, rejected)
+        self.metrics.batch_seconds.labels("logins").observe(time.perf_counter() - started)
+
+    def count(
+        self,
+        records: Sequence[SourceRecord],
+        events: Sequence[Login | Heartbeat],
+        writes: BatchWrites,
+        rejected: Sequence[DeadLetter],
+    ) -> None:
+        """Outcome counters (exact: one outcome per event) and lag, once per batch."""
         topic = records[0].topic if records else "logins"
         outcomes = self.metrics.events
-        outcomes.labels(topic, "counted").inc(counted)
-        outcomes.labels(topic, "unmanaged_domain").inc(unmanaged)
-        outcomes.labels(topic, "heartbeat").inc(heartbeats)
+        outcomes.labels(topic, "counted").inc(writes.counted)
+        outcomes.labels(topic, "unmanaged_domain").inc(writes.unmanaged)
+        outcomes.labels(topic, "heartbeat").inc(writes.heartbeats)
         for letter in rejected:
             outcomes.labels(topic, f"invalid_{letter.rejection.reason.value}").inc()
+        self.metrics.batch_size.labels("logins").observe(len(records))
+        now = time.time()
+        lag = self.metrics.event_lag.labels(topic)
+        for event in events:
+            lag.observe(now - event.occurred_at.timestamp())
 
 
 def register_login_agent(

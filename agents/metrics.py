@@ -1,16 +1,22 @@
 """The worker's Prometheus metrics, registered on a registry passed in (never the global one)."""
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+LAG_BUCKETS = (1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0, 6 * 3600.0, 86400.0, 7 * 86400.0)
+BATCH_BUCKETS = (1, 10, 50, 100, 250, 500, 1000, 2000, 5000, 10000)
 
 
 class WorkerMetrics:
-    """Counters of what the agents did; labels are bounded sets, never ids or emails."""
+    """What the agents did; every label is a bounded set (topics, outcomes, reasons, operations),
+    never a user id, an email or an org id."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
-        """Create the counters on `registry`."""
+        """Create every metric on `registry`."""
         self.events = Counter(
             "insights_events_consumed",
-            "Events consumed, by topic and outcome (counted, unmanaged, heartbeat, invalid...).",
+            "Events consumed, by topic and outcome (counted, unmanaged_domain, heartbeat, "
+            "recorded, invalid_<reason>); after a replay they add up to the events produced.",
             ["topic", "outcome"],
             registry=registry,
         )
@@ -27,9 +33,65 @@ class WorkerMetrics:
             ["topic"],
             registry=registry,
         )
-        self.redis_retries = Counter(
-            "insights_redis_retries",
-            "Redis operations retried after an error (the batch is held, not acked).",
+        self.event_lag = Histogram(
+            "insights_event_lag_seconds",
+            "Processing time minus occurred_at of logins and heartbeats.",
+            ["topic"],
+            buckets=LAG_BUCKETS,
+            registry=registry,
+        )
+        self.batch_seconds = Histogram(
+            "insights_batch_processing_seconds",
+            "Time to decode, attribute and write one batch (retries included).",
+            ["agent"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.batch_size = Histogram(
+            "insights_batch_size_records",
+            "Kafka records per processed batch.",
+            ["agent"],
+            buckets=BATCH_BUCKETS,
+            registry=registry,
+        )
+        self.redis_seconds = Histogram(
+            "insights_redis_operation_seconds",
+            "Latency of the worker's Redis pipelines, by operation.",
             ["operation"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.redis_errors = Counter(
+            "insights_redis_errors",
+            "Redis operations that failed and were retried (the batch is held, not acked).",
+            ["operation"],
+            registry=registry,
+        )
+        self.redis_retrying = Gauge(
+            "insights_redis_retries_in_progress",
+            "Operations currently waiting for Redis to come back.",
+            ["operation"],
+            registry=registry,
+        )
+        self.consumer_lag = Gauge(
+            "insights_consumer_lag_records",
+            "High-water mark minus committed offset, per assigned topic partition.",
+            ["topic", "partition"],
+            registry=registry,
+        )
+        self.committed_offset = Gauge(
+            "insights_committed_offset",
+            "Last committed offset, per assigned topic partition.",
+            ["topic", "partition"],
+            registry=registry,
+        )
+        self.ready = Gauge(
+            "insights_worker_ready",
+            "1 when the worker has partitions and is consuming.",
+            registry=registry,
+        )
+        self.rebalancing = Gauge(
+            "insights_worker_rebalancing",
+            "1 while a consumer-group rebalance is in progress.",
             registry=registry,
         )

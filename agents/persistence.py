@@ -18,12 +18,17 @@ async def until_written(
     operation: Callable[[], Awaitable[T]], name: str, metrics: WorkerMetrics
 ) -> T:
     """Run `operation`, retrying Redis and network errors forever with capped backoff."""
+    retrying_gauge = metrics.redis_retrying.labels(name)
 
     def note_retry(state: RetryCallState) -> None:
-        metrics.redis_retries.labels(name).inc()
+        metrics.redis_errors.labels(name).inc()
+        retrying_gauge.set(1)
         if state.attempt_number == 1 or state.attempt_number % 10 == 0:
             error = state.outcome.exception() if state.outcome else None
-            log.warning("redis unavailable during %s, holding the batch: %r", name, error)
+            log.warning(
+                "redis unavailable, holding the batch",
+                extra={"operation": name, "attempt": state.attempt_number, "error": repr(error)},
+            )
 
     retrying = AsyncRetrying(
         retry=retry_if_exception_type((RedisError, RedisConnectionError, OSError)),
@@ -35,5 +40,6 @@ async def until_written(
         with attempt:
             result = await operation()
     if retrying.statistics.get("attempt_number", 1) > 1:
-        log.warning("redis recovered during %s", name)
+        retrying_gauge.set(0)
+        log.warning("redis recovered", extra={"operation": name})
     return result

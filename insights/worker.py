@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import logging.config
 from typing import Any
 
 import faust
@@ -11,7 +12,9 @@ from agents.claims import DomainClaimProcessor, register_claim_agent
 from agents.dead_letters import FaustDeadLetters
 from agents.logins import LoginBatchProcessor, register_login_agent
 from agents.metrics import WorkerMetrics
+from agents.monitoring import register_monitoring
 from agents.plans import PlanChangeProcessor, register_plan_agent
+from insights.logs import logging_config
 from streams.app import create_app, declare_topics
 from streams.core.keys import KeyLayout
 from streams.kafka_admin import ensure_topics
@@ -41,16 +44,31 @@ def build_worker_app(settings: Settings, registry: CollectorRegistry) -> faust.A
     )
     register_plan_agent(app, topics.plan_changes, PlanChangeProcessor(*args))
     register_claim_agent(app, topics.domain_claims, DomainClaimProcessor(*args))
+    register_monitoring(app, metrics)
     return app
 
 
 def run_worker(settings: Settings, loglevel: str = "info") -> None:
     """Create the topics, expose /metrics on loopback, and run the worker until a signal."""
+    # dictConfig consumes parts of its argument, so Faust gets a fresh copy below.
+    logging.config.dictConfig(logging_config(loglevel.upper()))
     names = TopicNames.from_settings(settings)
     asyncio.run(ensure_topics(settings.kafka(), names.all(), settings.topic_partitions))
     registry = CollectorRegistry()
     app = build_worker_app(settings, registry)
     if settings.worker_metrics_port:
-        start_http_server(settings.worker_metrics_port, addr="127.0.0.1", registry=registry)
-    worker = faust.Worker(app, loglevel=loglevel, quiet=True)
+        start_http_server(
+            settings.worker_metrics_port, addr=settings.worker_metrics_host, registry=registry
+        )
+    log.info(
+        "worker starting",
+        extra={
+            "group": settings.app_id,
+            "topics": list(names.inputs()),
+            "metrics_port": settings.worker_metrics_port,
+        },
+    )
+    worker = faust.Worker(
+        app, loglevel=loglevel, quiet=True, logging_config=logging_config(loglevel.upper())
+    )
     worker.execute_from_commandline()

@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     app_id: str = Field(default="insights-worker", pattern=r"^[A-Za-z0-9._-]{1,100}$")
     retention_days: int = Field(default=400, ge=1, le=3660)
     worker_metrics_port: int = Field(default=9464, ge=0, le=65535)
+    # Loopback by default; a container sets 0.0.0.0 so Prometheus can scrape it.
+    worker_metrics_host: str = "127.0.0.1"
     # Kafka's own client defaults: safe against real brokers. The embedded broker holds the
     # first JoinGroup for about half the session timeout, so the demo and tests use 6 s / 0.5 s.
     session_timeout_s: float = Field(default=45.0, gt=0)

@@ -149,7 +149,7 @@ async def test_a_redis_outage_holds_the_batch_until_the_write_lands(
     async with logins.test_context() as agent:
         await agent.put(event(type="heartbeat", product="jsm", occurred_at=at(3)))
         await eventually(lambda: (Product.JSM, DAY) in store.coverage)
-    retries = metrics.redis_retries.labels("login_batch")._value.get()
+    retries = metrics.redis_errors.labels("login_batch")._value.get()
     assert retries == 2
 
 

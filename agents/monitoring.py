@@ -1,0 +1,52 @@
+"""Consumer-group health for Prometheus and the logs: lag, commits, readiness, rebalances."""
+
+import logging
+from typing import Any
+
+from agents.metrics import WorkerMetrics
+
+log = logging.getLogger(__name__)
+LAG_INTERVAL_S = 5.0
+
+
+def observe_partitions(consumer: Any, metrics: WorkerMetrics) -> None:
+    """Set lag and committed offset per assigned partition.
+
+    The high-water mark comes from Fetch responses (what aiokafka tracks), not from ListOffsets,
+    which undercounts multi-record batches on the embedded broker.
+    """
+    committed_offsets = getattr(consumer, "_committed_offset", {})
+    for tp in consumer.assignment():
+        labels = (tp.topic, str(tp.partition))
+        committed = committed_offsets.get(tp)
+        highwater = consumer.highwater(tp)
+        if committed is not None:
+            metrics.committed_offset.labels(*labels).set(committed)
+        if committed is not None and highwater is not None:
+            metrics.consumer_lag.labels(*labels).set(max(0, highwater - committed))
+
+
+def register_monitoring(app: Any, metrics: WorkerMetrics) -> None:
+    """Track rebalances through Faust's signals and sample lag on a timer."""
+
+    async def on_revoked(sender: Any, revoked: Any, **_: Any) -> None:
+        metrics.rebalancing.set(1)
+        metrics.ready.set(0)
+        log.info("rebalance started", extra={"revoked_partitions": len(revoked)})
+
+    async def on_assigned(sender: Any, assigned: Any, **_: Any) -> None:
+        log.info("partitions assigned", extra={"assigned_partitions": len(assigned)})
+
+    async def on_complete(sender: Any, **_: Any) -> None:
+        metrics.rebalancing.set(0)
+        metrics.ready.set(1)
+        log.info("worker ready", extra={"partitions": len(app.consumer.assignment())})
+
+    app.on_partitions_revoked.connect(on_revoked)
+    app.on_partitions_assigned.connect(on_assigned)
+    app.on_rebalance_complete.connect(on_complete)
+
+    async def sample_lag() -> None:
+        observe_partitions(app.consumer, metrics)
+
+    app.timer(LAG_INTERVAL_S, name="insights_sample_lag")(sample_lag)
