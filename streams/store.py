@@ -5,6 +5,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from redis.asyncio import Redis, RedisCluster
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.commands.core import AsyncScript
 
 from schemas.events import DomainClaim, PlanChange
@@ -43,11 +45,23 @@ class RedisUnavailableError(RuntimeError):
     """Redis could not be reached; the message says where we tried."""
 
 
-def connect_redis(settings: Settings) -> RedisClient:
-    """A lazily connecting client: single node, or cluster when INSIGHTS_REDIS_CLUSTER is true."""
+def connect_redis(settings: Settings, *, fail_fast_s: float | None = None) -> RedisClient:
+    """A lazily connecting client: single node, or cluster when INSIGHTS_REDIS_CLUSTER is true.
+
+    With `fail_fast_s`, sockets time out after that many seconds and commands are not retried:
+    the reader answers 503 at once on a dead Redis instead of hanging in redis-py's backoff,
+    and the pool reconnects on the next request once Redis is back.
+    """
+    options: dict[str, Any] = {}
+    if fail_fast_s is not None:
+        options = {
+            "socket_timeout": fail_fast_s,
+            "socket_connect_timeout": fail_fast_s,
+            "retry": Retry(NoBackoff(), 0),
+        }
     if settings.redis_cluster:
-        return RedisCluster.from_url(settings.redis())
-    return Redis.from_url(settings.redis(), health_check_interval=10)
+        return RedisCluster.from_url(settings.redis(), **options)
+    return Redis.from_url(settings.redis(), health_check_interval=10, **options)
 
 
 class RedisActiveUserStore:

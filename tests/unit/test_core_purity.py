@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PROJECT_PACKAGES = frozenset({"schemas", "streams", "agents", "insights", "tests"})
+PROJECT_PACKAGES = frozenset({"schemas", "streams", "agents", "reader", "insights", "tests"})
 FORBIDDEN = frozenset(
     {
         "faust",
