@@ -29,6 +29,7 @@ class LoginBatchProcessor:
         self.dead_letters = dead_letters
         self.metrics = metrics
         self.retention_days = retention_days
+        self.latest_event: dict[str, float] = {}  # per product, never moves backwards
 
     async def __call__(self, records: Sequence[SourceRecord]) -> None:
         """Process one batch: one read pipeline (timelines), one write pipeline (PFADD)."""
@@ -69,8 +70,13 @@ class LoginBatchProcessor:
         self.metrics.batch_size.labels("logins").observe(len(records))
         now = time.time()
         lag = self.metrics.event_lag.labels(topic)
+        latest = self.latest_event
         for event in events:
-            lag.observe(now - event.occurred_at.timestamp())
+            occurred = event.occurred_at.timestamp()
+            lag.observe(now - occurred)
+            if occurred > latest.get(event.product, 0.0):
+                latest[event.product] = occurred
+                self.metrics.product_last_event.labels(event.product).set(occurred)
 
 
 def register_login_agent(

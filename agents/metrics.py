@@ -85,6 +85,13 @@ class WorkerMetrics:
             ["topic", "partition"],
             registry=registry,
         )
+        self.product_last_event = Gauge(
+            "insights_product_last_event_timestamp_seconds",
+            "Latest occurred_at (unix seconds) of any valid login or heartbeat, per product: "
+            "a product whose bus went silent stops advancing.",
+            ["product"],
+            registry=registry,
+        )
         self.ready = Gauge(
             "insights_worker_ready",
             "1 when the worker has partitions and is consuming.",
