@@ -82,7 +82,9 @@ def api_router(context: ReaderContext) -> APIRouter:
     async def report(request: SeriesRequest) -> dict[str, Any]:
         """The one document behind both the JSON and the CSV route."""
         store = context.store
-        return await active_users(store, store.layout, request.query, request.today)
+        return await context.reports.get(
+            request, lambda: active_users(store, store.layout, request.query, request.today)
+        )
 
     @router.get(ACTIVE_USERS, response_model=ActiveUsersDocument)
     async def get_active_users(request: Series) -> dict[str, Any]:

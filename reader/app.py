@@ -9,10 +9,12 @@ from prometheus_client import CollectorRegistry
 
 from reader.api import api_router
 from reader.context import ReaderContext, ReaderStore, utc_today
+from reader.dashboard import dashboard_router
 from reader.errors import install_error_handlers
 from reader.metrics import MetricsMiddleware, ReaderMetrics
 from reader.openapi import document_openapi
 from reader.probes import probe_router
+from reader.report_cache import ReportCache
 from streams.core.keys import KeyLayout
 from streams.settings import Settings
 from streams.store import RedisActiveUserStore, RedisClient, connect_redis
@@ -53,7 +55,8 @@ def create_reader_app(
             store = RedisActiveUserStore(client, layout, settings.retention_days)
         if tokens is None:
             tokens = RedisTokenStore(client, layout)
-    context = ReaderContext(store, tokens, settings.retention_days, today or utc_today)
+    reports = ReportCache(ttl_s=settings.reader_cache_s)
+    context = ReaderContext(store, tokens, settings.retention_days, today or utc_today, reports)
     registry = registry if registry is not None else CollectorRegistry()
     app = FastAPI(
         title="Organization Insights reader",
@@ -68,4 +71,5 @@ def create_reader_app(
     app.add_middleware(MetricsMiddleware, metrics=ReaderMetrics(registry), router=app.router)
     app.include_router(api_router(context))
     app.include_router(probe_router(store, registry))
+    app.include_router(dashboard_router())  # public: the page holds no data, the API checks tokens
     return app

@@ -1,10 +1,11 @@
 """What the routes need: the store, the token store and the clock, built once per app."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Protocol
 
+from reader.report_cache import ReportCache
 from streams.core.keys import KeyLayout
 from streams.report import DomainActivityReader
 from streams.tokens import TokenStore
@@ -33,3 +34,4 @@ class ReaderContext:
     tokens: TokenStore
     retention_days: int
     today: Callable[[], date] = utc_today
+    reports: ReportCache = field(default_factory=lambda: ReportCache(ttl_s=0))

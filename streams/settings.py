@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     session_timeout_s: float = Field(default=45.0, gt=0)
     heartbeat_interval_s: float = Field(default=3.0, gt=0)
     commit_interval_s: float = Field(default=1.0, gt=0)
+    # Identical reader requests within this many seconds share one document (0: single
+    # flight only). Answers can be this much older than the worker's last write.
+    reader_cache_s: float = Field(default=5.0, ge=0)
     login_batch_size: int = Field(default=2000, ge=1)
     login_batch_within_s: float = Field(default=0.5, gt=0)
 
