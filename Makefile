@@ -3,8 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Debian packages the tests and benchmarks drive: headless Chromium for the dashboard tests,
+# Prometheus/promtool for the alerting tests, wrk for concurrent read latency.
+SYSTEM_PACKAGES := chromium prometheus wrk
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup demo test lint unit integration clean
+.PHONY: setup system-deps demo test lint unit integration bench bench-reads reliability clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +18,13 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)  ## create .venv with the service and its dev tools
 
-demo: $(STAMP)  ## embedded broker + redis-server + worker on loopback, with simulated traffic
+system-deps:  ## install the Debian tools the tests use, if any is missing
+	@if ! command -v chromium >/dev/null || ! command -v promtool >/dev/null || ! command -v wrk >/dev/null; then \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES); \
+	fi
+
+demo: $(STAMP)  ## embedded broker + redis-server + worker + reader on loopback, with live traffic
 	$(BIN)/insights demo
 
 lint: $(STAMP)  ## ruff (lint + format) and mypy --strict over code and tests
@@ -25,11 +35,19 @@ lint: $(STAMP)  ## ruff (lint + format) and mypy --strict over code and tests
 unit: $(STAMP)  ## fast tests, no services
 	$(BIN)/pytest tests/unit -q
 
-integration: $(STAMP)  ## real embedded broker and redis-server, started by the fixtures
+integration: $(STAMP) system-deps  ## real embedded broker and redis-server, started by the fixtures
 	$(BIN)/pytest tests/integration -q -m integration
 
-test: lint  ## everything CI runs: lint, unit and integration tests
-	$(BIN)/pytest tests -q --durations=10
+test: lint system-deps  ## everything CI runs: lint, unit, integration and browser tests
+	$(BIN)/pytest tests -q --durations=15
+
+bench: $(STAMP) system-deps  ## measured figures (see docs/PERFORMANCE.md)
+	$(BIN)/python -m bench.pipeline --runs 3
+	$(BIN)/python -m bench.reads
+	$(BIN)/python -m bench.reads --cache-s 5
+
+bench-reads: $(STAMP) system-deps  ## read latency only
+	$(BIN)/python -m bench.reads --cache-s 5
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis artifacts

@@ -1,6 +1,7 @@
 """Consumer-group health for Prometheus and the logs: lag, commits, readiness, rebalances."""
 
 import logging
+from contextlib import suppress
 from typing import Any
 
 from agents.metrics import WorkerMetrics
@@ -32,6 +33,10 @@ def register_monitoring(app: Any, metrics: WorkerMetrics) -> None:
     async def on_revoked(sender: Any, revoked: Any, **_: Any) -> None:
         metrics.rebalancing.set(1)
         metrics.ready.set(0)
+        for tp in revoked:  # another worker owns them now: stop exporting stale figures
+            for gauge in (metrics.consumer_lag, metrics.committed_offset):
+                with suppress(KeyError):
+                    gauge.remove(tp.topic, str(tp.partition))
         log.info("rebalance started", extra={"revoked_partitions": len(revoked)})
 
     async def on_assigned(sender: Any, assigned: Any, **_: Any) -> None:

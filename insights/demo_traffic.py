@@ -42,8 +42,29 @@ def day_lines(end_day: date) -> list[tuple[datetime | None, bytes]]:
     """The simulation ending on `end_day`, each line with its instant (same seed: same people)."""
     spec = SimulationSpec(ORGS, USERS_PER_ORG, HISTORY_DAYS, SEED, end_day)
     outage = datetime.now(UTC).date() - timedelta(days=OUTAGE_DAYS_AGO)
-    timed = [(event_instant(line), line) for line in simulate(spec).lines]
-    return [(i, line) for i, line in timed if i is None or i.astimezone(UTC).date() != outage]
+    kept = (without_day(line, outage) for line in simulate(spec).lines)
+    return [(event_instant(line), line) for line in kept if line is not None]
+
+
+def without_day(line: bytes, day: date) -> bytes | None:
+    """The line minus every event that happens on `day` (inside batched records too)."""
+    try:
+        parsed = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return line
+    elements = parsed if isinstance(parsed, list) else [parsed]
+    kept = [e for e in elements if not isinstance(e, dict) or on_day(e) != day]
+    if len(kept) == len(elements):
+        return line
+    if not kept:
+        return None
+    return orjson.dumps(kept if isinstance(parsed, list) else kept[0])
+
+
+def on_day(event: dict[str, object]) -> date | None:
+    """The UTC day of an event dict's own instant, if it has a readable one."""
+    instant = event_instant(orjson.dumps(event))
+    return instant.astimezone(UTC).date() if instant else None
 
 
 async def send_when_due(settings: Settings, lines: Sequence[tuple[datetime, bytes]]) -> None:

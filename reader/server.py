@@ -3,6 +3,7 @@
 import uvicorn
 from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
 
+from insights.logs import logging_config
 from reader.app import create_reader_app
 from streams.settings import Settings
 
@@ -23,4 +24,6 @@ def serve(settings: Settings, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT
     """Serve until SIGINT/SIGTERM; uvicorn runs the lifespan, which closes the Redis client."""
     app = create_reader_app(settings, registry=process_registry())
     # No access log: request paths carry org ids, and /metrics already counts every request.
-    uvicorn.run(app, host=host, port=port, access_log=False, log_level="info")
+    uvicorn.run(
+        app, host=host, port=port, access_log=False, log_level="info", log_config=logging_config()
+    )

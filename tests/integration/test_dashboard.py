@@ -1,0 +1,340 @@
+"""The dashboard in headless Chromium against the real worker, Redis and `insights reader`."""
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from playwright.async_api import ConsoleMessage, Page
+
+from insights.demo import child, wait_for_http
+from insights.embedded import free_port
+from insights.producer import produce
+from streams.core.keys import KeyLayout
+from streams.settings import Settings
+from streams.store import connect_redis
+from streams.tokens import RedisTokenStore
+from tests.integration.browser import (
+    DESKTOP,
+    PHONE,
+    chromium,
+    require_chromium,
+    screenshot_path,
+)
+from tests.integration.conftest import WorkerFactory
+
+pytestmark = pytest.mark.integration
+
+ORG = "acme"
+SERIES = ("all", "free", "standard", "premium", "enterprise")
+LABELS = ["All plans", "Free", "Standard", "Premium", "Enterprise"]
+PRODUCTS = ("trello", "jira", "confluence", "jsm")
+# Day offsets from the first day of the range: nothing at all arrives on MISSING, only trello
+# on TRELLO_ONLY (partial for all products), and the range ends today (partial: not over).
+DAYS, MISSING, TRELLO_ONLY = 7, 2, 4
+
+
+def at(day: date, hour: int = 12) -> str:
+    """An RFC 3339 instant on that UTC day."""
+    return datetime.combine(day, time(hour), UTC).isoformat().replace("+00:00", "Z")
+
+
+def login(user: str, day: date, product: str = "trello", hour: int = 12) -> bytes:
+    """A managed login of acme's."""
+    email = f"{user}@acme.com"
+    event = {"type": "login", "user_id": user, "email": email, "product": product}
+    return orjson.dumps({**event, "occurred_at": at(day, hour)})
+
+
+def heartbeats(day: date, products: tuple[str, ...] = PRODUCTS) -> list[bytes]:
+    """Coverage for those products on that day, with or without logins."""
+    return [
+        orjson.dumps({"type": "heartbeat", "product": product, "occurred_at": at(day, 0)})
+        for product in products
+    ]
+
+
+def week_of_events(first: date) -> list[bytes]:
+    """Five users over seven days ending today; u1 upgrades on day 5, u2 has been premium."""
+    day = [first + timedelta(days=offset) for offset in range(DAYS)]
+    control = [
+        {"type": "domain_claim", "org_id": ORG, "domain": "acme.com", "action": "claim",
+         "effective_at": at(first - timedelta(days=30))},
+        {"type": "plan_change", "user_id": "u2", "product": "trello", "plan": "premium",
+         "effective_at": at(first - timedelta(days=10))},
+        {"type": "plan_change", "user_id": "u1", "product": "trello", "plan": "enterprise",
+         "effective_at": at(day[5], 0)},
+    ]  # fmt: skip
+    lines = [orjson.dumps(event) for event in control]
+    for offset in (0, 1, 3, 5):
+        lines += heartbeats(day[offset])
+    lines += heartbeats(day[TRELLO_ONLY], ("trello",))
+    lines += heartbeats(day[6])  # today, at midnight: already in the past
+    lines += [
+        login("u1", day[0]), login("u2", day[0]), login("u3", day[0], "jira"),
+        login("u1", day[1]), login("u4", day[1], "confluence"),
+        login("u2", day[3]), login("u3", day[3], "jira"), login("u5", day[3], "jsm"),
+        login("u1", day[TRELLO_ONLY]),
+        login("u1", day[5]), login("u3", day[5], "jira"),
+        login("u2", day[6], hour=0),
+    ]  # fmt: skip
+    return lines
+
+
+async def create_token(settings: Settings) -> str:
+    """A reader token for acme from the real token store."""
+    client = connect_redis(settings, fail_fast_s=2.0)
+    try:
+        token, _ = await RedisTokenStore(client, KeyLayout(settings.key_prefix)).create(ORG)
+        return token
+    finally:
+        await client.aclose()
+
+
+@contextmanager
+def reader_process(env: dict[str, str], log: Path) -> Iterator[str]:
+    """`insights reader` on a free loopback port, as users run it; yields its base URL."""
+    port = free_port()
+    with child(["reader", "--port", str(port)], env, log) as process:
+        base_url = f"http://127.0.0.1:{port}"
+        wait_for_http(f"{base_url}/healthz", process, timeout_s=20)
+        yield base_url
+
+
+async def sign_in(page: Page, token: str) -> None:
+    """Enter the organization and token in the form, as a person would."""
+    await page.fill("#org-input", ORG)
+    await page.fill("#token-input", token)
+    await page.click("#sign-in-form button[type=submit]")
+
+
+async def show_range(page: Page, start: str, end: str) -> None:
+    """Pick custom dates (all products, per day) and wait until exactly that is drawn."""
+    await page.select_option("#product", "all")
+    await page.check("#interval-day")
+    await page.fill("#start", start)
+    await page.fill("#end", end)
+    shown = f'#dashboard[data-product="all"][data-start="{start}"][data-end="{end}"]'
+    await page.wait_for_selector(f'body[data-state="ready"] {shown}[data-interval="day"]')
+
+
+CHART_STATE = """() => {
+  const chart = Chart.getChart(document.getElementById("chart"));
+  const zero = chart.scales.y.getPixelForValue(0);
+  return {
+    labels: chart.data.labels,
+    datasets: chart.data.datasets.map((set, index) => {
+      const meta = chart.getDatasetMeta(index);
+      return {
+        label: set.label,
+        data: set.data,
+        dropsToZero: meta.data.map((point) => Math.abs(point.y - zero) < 0.5),
+        segments: meta.dataset.segments.map((s) => ({
+          start: s.start, end: s.end, dash: (s.style && s.style.borderDash) || [],
+        })),
+      };
+    }),
+  };
+}"""
+
+
+def dash_per_step(segments: list[dict[str, Any]], steps: int) -> list[bool]:
+    """For each step i -> i+1 of the line, whether Chart.js strokes it dashed."""
+    dashed = [False] * steps
+    for segment in segments:
+        for step in range(segment["start"], segment["end"]):
+            dashed[step] = bool(segment["dash"])
+    return dashed
+
+
+async def tooltip_at(page: Page, index: int) -> dict[str, Any]:
+    """Hover period `index` of the all-plans line and read the tooltip Chart.js built."""
+    point = await page.evaluate(
+        """(index) => {
+          const chart = Chart.getChart(document.getElementById("chart"));
+          const canvas = chart.canvas.getBoundingClientRect();
+          const element = chart.getDatasetMeta(0).data[index];
+          return { x: canvas.left + element.x, y: canvas.top + element.y };
+        }""",
+        index,
+    )
+    await page.mouse.move(point["x"], point["y"])
+    # Polled from here: the page's CSP (no eval) forbids Playwright's wait_for_function.
+    for _ in range(50):
+        tooltip: dict[str, Any] = await page.evaluate(
+            """() => {
+              const tip = Chart.getChart(document.getElementById("chart")).tooltip;
+              return {
+                opacity: tip.opacity,
+                index: tip.dataPoints?.[0]?.dataIndex ?? -1,
+                title: tip.title,
+                body: tip.body.flatMap((part) => part.lines),
+                footer: tip.footer,
+              };
+            }"""
+        )
+        if tooltip["opacity"] > 0 and tooltip["index"] == index:
+            return tooltip
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no tooltip for period {index}: {tooltip}")
+
+
+def assert_chart_is_the_document(chart: dict[str, Any], document: dict[str, Any]) -> None:
+    """Every series drawn with the API's values; missing periods dotted down to 0."""
+    missing = document["missing"]
+    steps = len(missing) - 1
+    expected_dash = [missing[i] or missing[i + 1] for i in range(steps)]
+    assert chart["labels"] == document["periods"]
+    assert [dataset["label"] for dataset in chart["datasets"]] == LABELS
+    for name, dataset in zip(SERIES, chart["datasets"], strict=True):
+        values = document["series"][name]
+        assert dataset["data"] == [0 if value is None else value for value in values], name
+        assert dash_per_step(dataset["segments"], steps) == expected_dash, name
+        for index, is_missing in enumerate(missing):
+            if is_missing:
+                assert dataset["dropsToZero"][index], (name, index)
+
+
+@dataclass
+class ApiAnswers:
+    """What the API itself says for the parameters the test will pick in the page."""
+
+    document: dict[str, Any]
+    csv: httpx.Response
+    domains: dict[str, Any]
+
+
+async def ask_api(base_url: str, token: str, params: dict[str, str]) -> ApiAnswers:
+    """The JSON, the CSV and the domains, straight from the reader."""
+    path = f"/api/v1/orgs/{ORG}/active-users"
+    auth = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=base_url, timeout=10, headers=auth) as http:
+        document = (await http.get(path, params=params)).json()
+        exported = await http.get(path + ".csv", params=params)
+        domains = (await http.get(f"/api/v1/orgs/{ORG}/domains")).json()
+    return ApiAnswers(document, exported, domains)
+
+
+@dataclass
+class PageWatch:
+    """Every URL the page requested, and every error it reported."""
+
+    requests: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def attach(self, page: Page) -> None:
+        """Listen to the page's requests, console and uncaught errors."""
+        page.on("request", lambda request: self.requests.append(request.url))
+        page.on("console", self.note_console)
+        page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
+
+    def note_console(self, message: ConsoleMessage) -> None:
+        """Errors and warnings, except Chromium's log line for the wrong token's 401."""
+        if message.type in ("error", "warning") and "status of 401" not in message.text:
+            self.problems.append(f"console {message.type}: {message.text}")
+
+
+async def check_chart(page: Page, document: dict[str, Any]) -> None:
+    """The drawn chart, its tooltips and its missing-period attribute match the document."""
+    assert await page.evaluate("() => window.insightsDashboard.document") == document
+    assert_chart_is_the_document(await page.evaluate(CHART_STATE), document)
+    missing_day = document["periods"][MISSING]
+    assert await page.get_attribute("#chart", "data-missing-periods") == missing_day
+
+    missed = await tooltip_at(page, MISSING)
+    assert missed["body"] == [f" {label}: no data" for label in LABELS]
+    assert missed["footer"][0].startswith("Missing")
+    partial = await tooltip_at(page, TRELLO_ONLY)
+    values = [document["series"][name][TRELLO_ONLY] for name in SERIES]
+    assert partial["body"] == [f" {label}: {n}" for label, n in zip(LABELS, values, strict=True)]
+    assert partial["footer"][0].startswith("Partial")
+
+
+async def check_tables(page: Page, answers: ApiAnswers) -> None:
+    """The totals table holds the API's totals; the domains table its domains."""
+    totals = await page.eval_on_selector_all(
+        "#totals tbody tr", "rows => rows.map(r => [r.dataset.series, r.cells[1].dataset.value])"
+    )
+    assert totals == [[name, str(answers.document["totals"][name])] for name in SERIES]
+    await page.wait_for_selector("#domains tbody tr[data-domain]")
+    listed = await page.eval_on_selector_all(
+        "#domains tbody tr", "rows => rows.map(r => [r.dataset.domain, r.cells[2].textContent])"
+    )
+    expected = [[d["domain"], str(d["active_users"])] for d in answers.domains["domains"]]
+    assert listed == expected
+
+
+async def check_csv_download(page: Page, exported: httpx.Response) -> None:
+    """The downloaded file is the API's CSV, byte for byte and by name."""
+    async with page.expect_download() as download_info:
+        await page.click("#download-csv")
+    download = await download_info.value
+    assert (await download.path()).read_bytes() == exported.content
+    disposition = exported.headers["content-disposition"]
+    assert disposition == f'attachment; filename="{download.suggested_filename}"'
+
+
+async def take_screenshots(page: Page) -> None:
+    """Desktop and phone pictures for people; the phone must not scroll sideways."""
+    await page.mouse.move(0, 0)  # no hover styles in the pictures
+    await page.screenshot(path=screenshot_path("dashboard-desktop"), full_page=True)
+    await page.set_viewport_size(PHONE)
+    await page.wait_for_timeout(300)  # Chart.js resizes on the next animation frame
+    width = await page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], "the page scrolls sideways on a phone"
+    await page.screenshot(path=screenshot_path("dashboard-phone"), full_page=True)
+
+
+async def test_the_dashboard_shows_what_the_api_answers(
+    settings: Settings,
+    start_worker: WorkerFactory,
+    pipeline_env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    """Sign in, pick a week with a missing day; chart, tooltips, tables and CSV match the API."""
+    require_chromium()  # before the pipeline work: a missing browser fails in a second
+    today = datetime.now(UTC).date()
+    first = today - timedelta(days=DAYS - 1)
+    start_worker()
+    lines = week_of_events(first)
+    await produce(settings, lines, None, wait=True, timeout_s=120, progress=lambda *_: None)
+    token = await create_token(settings)
+    params = {"product": "all", "start": first.isoformat(), "end": today.isoformat()}
+    watch = PageWatch()
+    with reader_process(pipeline_env, tmp_path / "reader.log") as base_url:
+        answers = await ask_api(base_url, token, {**params, "interval": "day"})
+        # The data is what the test means it to be, so the browser checks below can fail.
+        assert answers.document["missing"] == [i == MISSING for i in range(DAYS)]
+        assert answers.document["partial"] == [i in (TRELLO_ONLY, DAYS - 1) for i in range(DAYS)]
+        assert answers.document["totals"] == {
+            "all": 5, "free": 4, "standard": 0, "premium": 1, "enterprise": 1,
+        }  # fmt: skip
+        async with chromium() as browser:
+            context = await browser.new_context(
+                viewport=DESKTOP, reduced_motion="reduce", accept_downloads=True
+            )
+            page = await context.new_page()
+            watch.attach(page)
+            await page.goto(base_url + "/")
+            await sign_in(page, "oit_not-a-token")
+            await page.wait_for_selector("#sign-in-error:not([hidden])")
+            assert "unknown" in await page.inner_text("#sign-in-error")
+            await sign_in(page, token)
+            await show_range(page, params["start"], params["end"])
+            await check_chart(page, answers.document)
+            await check_tables(page, answers)
+            await check_csv_download(page, answers.csv)
+            await take_screenshots(page)
+            stored = await page.evaluate("() => sessionStorage.getItem('insights.token')")
+            await context.close()
+    assert stored == token
+    assert watch.problems == []
+    assert watch.requests, "the browser made no requests"
+    assert all(url.startswith(base_url + "/") for url in watch.requests)  # no CDN, ever
+    assert not any(token in url for url in watch.requests), "the token leaked into a URL"
