@@ -10,7 +10,6 @@ from agents.persistence import until_written
 from agents.records import DeadLetter, SourceRecord, decode_batch
 from schemas.decode import Rejection, RejectionReason
 from schemas.events import DomainClaim
-from schemas.vocabulary import PRODUCTS
 from streams.core.claims import ClaimVerdict, judge_claim
 from streams.core.days import utc_day
 from streams.storage import ActiveUserStore
@@ -44,7 +43,7 @@ class DomainClaimProcessor:
         async def write() -> tuple[list[DeadLetter], int]:
             conflicts: list[DeadLetter] = []
             late = 0
-            watermark = await self.store.watermark(PRODUCTS)
+            watermark = max((await self.store.watermarks()).values(), default=None)
             for claim, source in claims:
                 decision = judge_claim(await self.store.domain_timeline(claim.domain), claim)
                 if decision.verdict is ClaimVerdict.ACCEPT:

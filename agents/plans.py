@@ -38,12 +38,13 @@ class PlanChangeProcessor:
 
         async def write() -> int:
             await self.store.add_plan_changes(changes)
-            late = 0
-            for change in changes:
-                watermark = await self.store.watermark((change.product,))
-                # Logins already processed for that day or later kept the plan known then.
-                late += watermark is not None and utc_day(change.effective_at) <= watermark
-            return late
+            marks = await self.store.watermarks()
+            # Logins already processed for that day or later kept the plan known then.
+            return sum(
+                1
+                for change in changes
+                if change.product in marks and utc_day(change.effective_at) <= marks[change.product]
+            )
 
         late = await until_written(write, "plan_changes", self.metrics) if changes else 0
         await self.dead_letters.send(rejected)

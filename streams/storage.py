@@ -43,8 +43,8 @@ class ActiveUserStore(Protocol):
         """Every domain the org ever claimed, with its timeline."""
         ...
 
-    async def watermark(self, products: Iterable[Product]) -> date | None:
-        """The latest login day processed for any of the products."""
+    async def watermarks(self) -> dict[Product, date]:
+        """Per product, the latest login day processed."""
         ...
 
     async def covered_days(self, products: tuple[Product, ...], start: date, end: date) -> Coverage:

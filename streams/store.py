@@ -155,11 +155,10 @@ class RedisActiveUserStore:
         """Whether Redis answers."""
         return bool(await self.client.ping())
 
-    async def watermark(self, products: Iterable[Product]) -> date | None:
-        """The latest login day processed for any of the products (for late control events)."""
-        scores = await self.client.zmscore(self.layout.watermarks(), [p.value for p in products])
-        known = [int(score) for score in scores if score is not None]
-        return date.fromordinal(max(known)) if known else None
+    async def watermarks(self) -> dict[Product, date]:
+        """Per product, the latest login day processed (to spot late control events)."""
+        pairs: Any = await self.client.zrange(self.layout.watermarks(), 0, -1, withscores=True)
+        return {Product(_text(name)): date.fromordinal(int(score)) for name, score in pairs}
 
     async def covered_days(self, products: tuple[Product, ...], start: date, end: date) -> Coverage:
         """The covered (product, day) cells in [start, end]."""

@@ -78,10 +78,9 @@ class MemoryActiveUserStore:
         self._maybe_fail()
         return True
 
-    async def watermark(self, products: Iterable[Product]) -> date | None:
-        """The latest login day seen for the products."""
-        days = [self.latest[p] for p in products if p in self.latest]
-        return max(days) if days else None
+    async def watermarks(self) -> dict[Product, date]:
+        """The latest login day seen per product."""
+        return dict(self.latest)
 
     async def covered_days(self, products: tuple[Product, ...], start: date, end: date) -> Coverage:
         """Covered cells in range."""
