@@ -2,6 +2,7 @@
 
 import re
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -85,7 +86,7 @@ class Login(_Event):
     product: ProductName
     occurred_at: Timestamp
 
-    @property
+    @cached_property
     def domain(self) -> str:
         """The normalised email domain (the only part of the email the service uses)."""
         return email_domain(self.email)

@@ -1,5 +1,7 @@
 """Settings: one typed, frozen object read once from the environment at start."""
 
+from typing import Literal
+
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -34,6 +36,7 @@ class Settings(BaseSettings):
     # Identical reader requests within this many seconds share one document (0: single
     # flight only). Answers can be this much older than the worker's last write.
     reader_cache_s: float = Field(default=5.0, ge=0)
+    event_loop: Literal["uvloop", "asyncio"] = "uvloop"
     login_batch_size: int = Field(default=2000, ge=1)
     login_batch_within_s: float = Field(default=0.5, gt=0)
 

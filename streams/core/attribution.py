@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from schemas.events import Heartbeat, Login
-from schemas.vocabulary import Product
+from schemas.vocabulary import Plan, Product
 from streams.core.days import month_last_day, utc_day
 from streams.core.keys import ALL, KeyLayout
 from streams.core.timelines import DomainTimeline, PlanTimeline, to_millis
@@ -47,6 +47,9 @@ def attribute(
     """Attribute each managed login to its org and plan at event time, with the rollup keys."""
     writes = BatchWrites()
     empty_plan = PlanTimeline()
+    # Users per (org, product, plan, domain, day) first: key names are built once per group,
+    # not once per login, which matters on the hot path (nine keys per login).
+    groups: dict[tuple[str, Product, Plan, str, date], set[str]] = defaultdict(set)
     for event in events:
         day = utc_day(event.occurred_at)
         writes.covered.add((event.product, day))
@@ -61,19 +64,34 @@ def attribute(
             continue
         plan = plans.get((event.user_id, event.product), empty_plan).plan_at(millis)
         writes.counted += 1
-        # Write-time rollups: all plans, all products and both, per day and per month, so a
-        # value is always a union of few keys. The month key expires with its last day.
-        month_end = month_last_day(day)
-        for product_part in (event.product, ALL):
-            for plan_part in (plan, ALL):
-                key = layout.active_users(org_id, product_part, plan_part, day)
-                writes.additions[key].add(event.user_id)
-                writes.key_days[key] = day
-                key = layout.monthly_active_users(org_id, product_part, plan_part, day)
-                writes.additions[key].add(event.user_id)
-                writes.key_days[key] = month_end
-        # Per claimed domain, so an admin can see which of their domains is silent.
-        key = layout.domain_users(org_id, event.domain, day)
-        writes.additions[key].add(event.user_id)
-        writes.key_days[key] = day
+        groups[(org_id, event.product, plan, event.domain, day)].add(event.user_id)
+    for (org_id, product, plan, domain, day), users in groups.items():
+        add_group(writes, layout, org_id, product, plan, domain, day, users)
     return writes
+
+
+def add_group(
+    writes: BatchWrites,
+    layout: KeyLayout,
+    org_id: str,
+    product: Product,
+    plan: Plan,
+    domain: str,
+    day: date,
+    users: set[str],
+) -> None:
+    """The keys one group of users lands in: the write-time rollups (all plans, all products,
+    both; per day and per month, so a value is a union of few keys) and the domain's key."""
+    month_end = month_last_day(day)
+    for product_part in (product, ALL):
+        for plan_part in (plan, ALL):
+            key = layout.active_users(org_id, product_part, plan_part, day)
+            writes.additions[key] |= users
+            writes.key_days[key] = day
+            key = layout.monthly_active_users(org_id, product_part, plan_part, day)
+            writes.additions[key] |= users
+            writes.key_days[key] = month_end  # a month key expires with its last day
+    # Per claimed domain, so an admin can see which of their domains is silent.
+    key = layout.domain_users(org_id, domain, day)
+    writes.additions[key] |= users
+    writes.key_days[key] = day

@@ -1,0 +1,376 @@
+"""The performance harness: ceiling, worker, produce, reads, ready time and freshness in one run.
+
+`python -m bench.throughput --quick` (make bench-quick) or without --quick (make bench).
+Writes bench/results/<date>-<commit>.json, prints a table, and ends with the one-line summary.
+"""
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.structs import TopicPartition
+
+from insights.embedded import StackEndpoints, embedded_stack, free_port, stop_process
+from insights.producer import produce
+from streams.core.keys import KeyLayout
+from streams.kafka_admin import committed_offsets, ensure_topics
+from streams.settings import Settings
+from streams.store import connect_redis
+from streams.tokens import RedisTokenStore
+from streams.topics import TopicNames
+
+PARTITIONS = 4
+ORGS = 20
+PRODUCTS = ("trello", "jira", "confluence", "jsm")
+
+
+def quiet(phase: str, done: int, total: int) -> None:
+    """No progress bars inside the harness."""
+
+
+def login_lines(count: int, batch: int, seed: int = 1) -> tuple[list[bytes], list[bytes]]:
+    """Claims for ORGS orgs, and `count` logins over 30 days (JSON arrays of `batch` if > 1)."""
+    rng = random.Random(seed)
+    start = datetime.now(UTC) - timedelta(days=30)
+    claims = [
+        orjson.dumps(
+            {
+                "type": "domain_claim",
+                "org_id": f"org{o}",
+                "domain": f"org{o}.example",
+                "action": "claim",
+                "effective_at": "2025-01-01T00:00:00Z",
+            }
+        )
+        for o in range(ORGS)
+    ]
+    events = (
+        {
+            "type": "login",
+            "user_id": f"u{(n := rng.randrange(200_000))}",
+            "email": f"u{n}@org{n % ORGS}.example",
+            "product": PRODUCTS[n % 4],
+            "occurred_at": (start + timedelta(seconds=rng.randrange(29 * 86400))).isoformat(),
+        }
+        for _ in range(count)
+    )
+    if batch == 1:
+        return claims, [orjson.dumps(event) for event in events]
+    lines, chunk = [], []
+    for event in events:
+        chunk.append(event)
+        if len(chunk) == batch:
+            lines.append(orjson.dumps(chunk))
+            chunk = []
+    if chunk:
+        lines.append(orjson.dumps(chunk))
+    return claims, lines
+
+
+def run_env(stack: StackEndpoints, metrics_port: int = 0) -> dict[str, str]:
+    """Fresh topics, group and keys for one measurement."""
+    unique = uuid.uuid4().hex[:8]
+    return {
+        "INSIGHTS_KAFKA_BOOTSTRAP": stack.kafka_bootstrap,
+        "INSIGHTS_REDIS_URL": stack.redis_url,
+        "INSIGHTS_TOPIC_PREFIX": f"b{unique}",
+        "INSIGHTS_APP_ID": f"bench-{unique}",
+        "INSIGHTS_KEY_PREFIX": f"b{unique}",
+        "INSIGHTS_TOPIC_PARTITIONS": str(PARTITIONS),
+        "INSIGHTS_WORKER_METRICS_PORT": str(metrics_port),
+        "INSIGHTS_SESSION_TIMEOUT_S": "6",
+        "INSIGHTS_HEARTBEAT_INTERVAL_S": "0.5",
+        "INSIGHTS_READER_CACHE_S": "0",
+    }
+
+
+def settings_of(env: dict[str, str]) -> Settings:
+    """Settings from an environment dict."""
+    return Settings.model_validate({k.removeprefix("INSIGHTS_").lower(): v for k, v in env.items()})
+
+
+@contextmanager
+def processes(env: dict[str, str], *commands: list[str]) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Start `insights <command>` children; always stop them."""
+    started = [
+        subprocess.Popen(
+            [sys.executable, "-m", "insights", *command],
+            env={**os.environ, **env},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        for command in commands
+    ]
+    try:
+        yield started
+    finally:
+        for process in started:
+            stop_process(process)
+
+
+async def committed_total(settings: Settings) -> int:
+    """Records the worker group has committed on the logins topic."""
+    topic = TopicNames.from_settings(settings).logins
+    tps = [TopicPartition(topic, p) for p in range(PARTITIONS)]
+    offsets = await committed_offsets(settings.kafka(), settings.app_id, tps)
+    return sum(max(0, offset) for offset in offsets.values())
+
+
+async def worker_rate(
+    stack: StackEndpoints, lines: list[bytes], claims: list[bytes], events: int, workers: int
+) -> dict[str, float]:
+    """Events/s of `workers` workers draining pre-produced records, from first commit to last."""
+    env = run_env(stack)
+    settings = settings_of(env)
+    names = TopicNames.from_settings(settings)
+    await ensure_topics(settings.kafka(), names.all(), PARTITIONS)
+    with processes(env, ["worker"]):
+        await produce(settings, claims, None, wait=True, timeout_s=120, progress=quiet)
+    await produce(settings, lines, None, wait=False, timeout_s=600, progress=quiet)
+    with processes(env, *(["worker"] for _ in range(workers))):
+        started = time.monotonic()
+        first: tuple[float, int] | None = None
+        done = 0
+        while done < len(lines) and time.monotonic() - started < 1800:
+            done = await committed_total(settings)
+            if first is None and done > 0:
+                first = (time.monotonic(), done)
+            await asyncio.sleep(0.25)
+        if first is None or done < len(lines):
+            raise RuntimeError(f"the worker did not finish: {done} of {len(lines)} records")
+        elapsed = time.monotonic() - first[0]
+    per_record = events / len(lines)
+    return {
+        "events_per_s": round((done - first[1]) * per_record / max(elapsed, 1e-9)),
+        "ready_s": round(first[0] - started, 2),
+    }
+
+
+async def raw_drain(stack: StackEndpoints, lines: list[bytes]) -> float:
+    """The ceiling: records/s of a raw aiokafka consumer decoding every value with orjson."""
+    topic = f"raw-{uuid.uuid4().hex[:8]}"
+    await ensure_topics(stack.kafka_bootstrap, [topic], PARTITIONS)
+    await raw_produce(stack, topic, lines)
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=stack.kafka_bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        max_partition_fetch_bytes=4 * 1024 * 1024,
+    )
+    await consumer.start()
+    try:
+        seen = 0
+        started = time.monotonic()
+        while seen < len(lines):
+            for batch in (await consumer.getmany(timeout_ms=500, max_records=10_000)).values():
+                for record in batch:
+                    orjson.loads(record.value)
+                seen += len(batch)
+        return seen / (time.monotonic() - started)
+    finally:
+        await consumer.stop()
+
+
+async def raw_produce(stack: StackEndpoints, topic: str, lines: list[bytes]) -> float:
+    """Records/s of aiokafka's batch API (create_batch / send_batch), the produce baseline."""
+    producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap, acks="all")
+    await producer.start()
+    try:
+        partitions = sorted(await producer.partitions_for(topic))
+        started = time.monotonic()
+        pending = []
+        for index in range(0, len(lines), 2000):
+            for offset, partition in enumerate(partitions):
+                batch = producer.create_batch()
+                for line in lines[index + offset : index + 2000 : len(partitions)]:
+                    if batch.append(key=None, value=line, timestamp=None) is None:
+                        pending.append(await producer.send_batch(batch, topic, partition=partition))
+                        batch = producer.create_batch()
+                        batch.append(key=None, value=line, timestamp=None)
+                pending.append(await producer.send_batch(batch, topic, partition=partition))
+        await asyncio.gather(*pending)
+        return len(lines) / (time.monotonic() - started)
+    finally:
+        await producer.stop()
+
+
+async def produce_rate(stack: StackEndpoints, lines: list[bytes]) -> float:
+    """Records/s of `insights produce` (routing by type, keys, control-first) without --wait."""
+    settings = settings_of(run_env(stack))
+    await ensure_topics(settings.kafka(), TopicNames.from_settings(settings).all(), PARTITIONS)
+    started = time.monotonic()
+    await produce(settings, lines, None, wait=False, timeout_s=600, progress=quiet)
+    return len(lines) / (time.monotonic() - started)
+
+
+async def freshness(stack: StackEndpoints, rate: float, seconds: float) -> dict[str, float]:
+    """Produced-to-visible in the reader (p50/p99 s) while logins arrive at `rate` per second."""
+    env = run_env(stack)
+    settings = settings_of(env)
+    port = free_port()
+    await ensure_topics(settings.kafka(), TopicNames.from_settings(settings).all(), PARTITIONS)
+    claims, _ = login_lines(0, 1)
+    with processes(env, ["worker"], ["reader", "--port", str(port)]):
+        await produce(settings, claims, None, wait=True, timeout_s=120, progress=quiet)
+        client = connect_redis(settings)
+        token, _ = await RedisTokenStore(client, KeyLayout(settings.key_prefix)).create("org0")
+        await client.aclose()
+        producer = AIOKafkaProducer(bootstrap_servers=settings.kafka(), linger_ms=5)
+        await producer.start()
+        topic = TopicNames.from_settings(settings).logins
+        delays: list[float] = []
+        headers = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=headers) as http:
+            await wait_http(http)
+            deadline = time.monotonic() + seconds
+            probe = 0
+            while time.monotonic() < deadline:
+                probe += 1
+                # Background load: logins of other orgs at the target rate, 0.1 s at a time.
+                for n in range(int(rate / 10)):
+                    event = {
+                        "type": "login",
+                        "user_id": f"bg{probe}-{n}",
+                        "email": f"x@org{1 + n % (ORGS - 1)}.example",
+                        "product": "jira",
+                        "occurred_at": datetime.now(UTC).isoformat(),
+                    }
+                    await producer.send(topic, orjson.dumps(event))
+                sent = time.monotonic()
+                event = {
+                    "type": "login",
+                    "user_id": f"probe{probe}",
+                    "email": "p@org0.example",
+                    "product": "trello",
+                    "occurred_at": datetime.now(UTC).isoformat(),
+                }
+                await producer.send(topic, orjson.dumps(event))
+                while time.monotonic() - sent < 30:
+                    today = datetime.now(UTC).date().isoformat()
+                    document = (
+                        await http.get(
+                            "/api/v1/orgs/org0/active-users",
+                            params={"start": today, "end": today, "product": "trello"},
+                        )
+                    ).json()
+                    if document["series"]["all"][0] == probe:
+                        delays.append(time.monotonic() - sent)
+                        break
+                    await asyncio.sleep(0.02)
+        await producer.stop()
+    delays.sort()
+    return {
+        "p50_s": round(statistics.median(delays), 3),
+        "p99_s": round(delays[min(len(delays) - 1, int(len(delays) * 0.99))], 3),
+        "probes": len(delays),
+        "rate_per_s": rate,
+    }
+
+
+async def wait_http(http: httpx.AsyncClient) -> None:
+    """Wait for the reader's /readyz."""
+    for _ in range(150):
+        try:
+            if (await http.get("/readyz")).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        await asyncio.sleep(0.2)
+    raise RuntimeError("the reader did not become ready")
+
+
+def read_p99_365d() -> float | None:
+    """Run the read benchmark (5 s cache, wrk at 50 clients) and return its 365-day p99."""
+    out = Path("bench/results") / f"reads-harness-{uuid.uuid4().hex[:6]}.json"
+    subprocess.run(
+        [sys.executable, "-m", "bench.reads", "--cache-s", "5", "--out", str(out)], check=True
+    )
+    figures = orjson.loads(out.read_bytes())
+    out.unlink()
+    return float(figures["ranges"]["365d"]["50_clients"]["p99_ms"])
+
+
+async def measure(stack: StackEndpoints, events: int) -> dict[str, Any]:
+    """Every figure of the issue, on one broker and one Redis."""
+    claims, singles = login_lines(events, 1)
+    _, batched = login_lines(events, 50)
+    results: dict[str, Any] = {"events": events}
+    results["raw_drain_per_s"] = round(await raw_drain(stack, singles))
+    results["worker_1"] = await worker_rate(stack, singles, claims, events, 1)
+    results["worker_2"] = await worker_rate(stack, singles, claims, events, 2)
+    results["worker_1_batched"] = await worker_rate(stack, batched, claims, events, 1)
+    topic = f"rawp-{uuid.uuid4().hex[:8]}"
+    await ensure_topics(stack.kafka_bootstrap, [topic], PARTITIONS)
+    results["raw_produce_per_s"] = round(await raw_produce(stack, topic, singles))
+    results["produce_per_s"] = round(await produce_rate(stack, singles))
+    half = results["worker_1"]["events_per_s"] / 2
+    results["freshness"] = await freshness(stack, half, 20 if events < 500_000 else 60)
+    return results
+
+
+def main() -> None:
+    """Measure, print the table and the summary line, save the JSON."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="100k events instead of 1M")
+    parser.add_argument("--events", type=int, default=None)
+    args = parser.parse_args()
+    events = args.events or (100_000 if args.quick else 1_000_000)
+    with embedded_stack() as stack:
+        results = asyncio.run(measure(stack, events))
+    results["read_p99_ms_365d"] = read_p99_365d()
+    w1, w2 = results["worker_1"]["events_per_s"], results["worker_2"]["events_per_s"]
+    summary = {
+        "worker_vs_raw": round(w1 / results["raw_drain_per_s"], 3),
+        "workers2_vs_1": round(w2 / w1, 2),
+        "read_p99_ms_365d": results["read_p99_ms_365d"],
+        "worker_ready_s": results["worker_1"]["ready_s"],
+        "produce_vs_raw": round(results["produce_per_s"] / results["raw_produce_per_s"], 2),
+        "freshness_p99_s": results["freshness"]["p99_s"],
+    }
+    results["summary"] = summary
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    out = Path("bench/results") / f"{datetime.now(UTC).date()}-{commit or 'nogit'}.json"
+    out.write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
+    rows = [
+        ("raw aiokafka + orjson drain", f"{results['raw_drain_per_s']:,} records/s"),
+        ("worker, 1 event/message, 1 worker", f"{w1:,} events/s"),
+        ("worker, 1 event/message, 2 workers", f"{w2:,} events/s"),
+        (
+            "worker, 50 events/message, 1 worker",
+            f"{results['worker_1_batched']['events_per_s']:,} events/s",
+        ),
+        ("raw aiokafka batch produce", f"{results['raw_produce_per_s']:,} records/s"),
+        ("insights produce", f"{results['produce_per_s']:,} records/s"),
+        ("worker ready", f"{results['worker_1']['ready_s']} s"),
+        (
+            "freshness p50 / p99",
+            f"{results['freshness']['p50_s']} / {results['freshness']['p99_s']} s",
+        ),
+        ("read p99, 365 days, 50 clients", f"{results['read_p99_ms_365d']} ms"),
+    ]
+    for name, value in rows:
+        print(f"{name:<40} {value}")
+    print(f"results: {out}")
+    print(" ".join(f"{key}={value}" for key, value in summary.items()))
+
+
+if __name__ == "__main__":
+    main()
