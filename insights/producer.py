@@ -2,13 +2,16 @@
 
 import asyncio
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.structs import TopicPartition
 
 from streams.kafka_admin import KafkaUnavailableError, committed_offsets, ensure_topics
@@ -78,17 +81,46 @@ def read_lines(paths: Sequence[Path]) -> list[bytes]:
 async def send_all(
     producer: AIOKafkaProducer, records: Iterable[Routed], report: ProduceReport, progress: Progress
 ) -> None:
-    """Send records in windows, remembering the highest offset written per partition."""
-    batch = list(records)
-    window = 5000
-    for start in range(0, len(batch), window):
-        futures = [
-            await producer.send(r.topic, r.value, key=r.key) for r in batch[start : start + window]
-        ]
-        for metadata in await asyncio.gather(*futures):
-            tp = TopicPartition(metadata.topic, metadata.partition)
-            report.targets[tp] = max(report.targets.get(tp, 0), metadata.offset + 1)
-        report.sent += len(futures)
+    """Send with aiokafka's batch API (several times faster than one send() per record),
+    partitioned like Kafka's default partitioner so a key keeps its partition and its order."""
+    partitioner = DefaultPartitioner()
+    partitions: dict[str, list[int]] = {}
+    by_partition: dict[TopicPartition, list[Routed]] = defaultdict(list)
+    for number, record in enumerate(records):
+        if record.topic not in partitions:
+            partitions[record.topic] = sorted(await producer.partitions_for(record.topic))
+        choices = partitions[record.topic]
+        chosen = (
+            partitioner(record.key, choices, choices)
+            if record.key
+            else choices[number % len(choices)]
+        )
+        by_partition[TopicPartition(record.topic, chosen)].append(record)
+    pending: list[tuple[asyncio.Future[Any], int]] = []
+    for tp, routed in by_partition.items():
+        batch = producer.create_batch()
+        for record in routed:
+            if batch.append(key=record.key, value=record.value, timestamp=None) is None:
+                pending.append(
+                    (
+                        await producer.send_batch(batch, tp.topic, partition=tp.partition),
+                        batch.record_count(),
+                    )
+                )
+                batch = producer.create_batch()
+                batch.append(key=record.key, value=record.value, timestamp=None)
+        pending.append(
+            (
+                await producer.send_batch(batch, tp.topic, partition=tp.partition),
+                batch.record_count(),
+            )
+        )
+    for future, count in pending:
+        metadata = await future
+        tp = TopicPartition(metadata.topic, metadata.partition)
+        # A batch's metadata carries its base offset: the partition's end is base + count.
+        report.targets[tp] = max(report.targets.get(tp, 0), metadata.offset + count)
+        report.sent += count
         progress("sending", report.sent, -1)
 
 
