@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 SYSTEM_PACKAGES := chromium prometheus wrk
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup system-deps demo test lint unit integration bench bench-reads reliability clean
+.PHONY: setup system-deps demo test lint unit integration bench bench-quick bench-reads reliability clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,10 +41,12 @@ integration: $(STAMP) system-deps  ## real embedded broker and redis-server, sta
 test: lint system-deps  ## everything CI runs: lint, unit, integration and browser tests
 	$(BIN)/pytest tests -q --durations=15
 
-bench: $(STAMP) system-deps  ## measured figures (see docs/PERFORMANCE.md)
-	$(BIN)/python -m bench.pipeline --runs 3
+bench-quick: $(STAMP) system-deps  ## the performance harness on 100k events (a few minutes)
+	$(BIN)/python -m bench.throughput --quick
+
+bench: $(STAMP) system-deps  ## the full harness on 1M events, plus read latency with and without cache
+	$(BIN)/python -m bench.throughput
 	$(BIN)/python -m bench.reads
-	$(BIN)/python -m bench.reads --cache-s 5
 
 bench-reads: $(STAMP) system-deps  ## read latency only
 	$(BIN)/python -m bench.reads --cache-s 5
