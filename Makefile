@@ -48,6 +48,9 @@ bench: $(STAMP) system-deps  ## the full harness on 1M events, plus read latency
 	$(BIN)/python -m bench.throughput
 	$(BIN)/python -m bench.reads
 
+reliability: $(STAMP) system-deps  ## full-size fault-injection suites; writes docs/RELIABILITY.md (< 1 h)
+	$(BIN)/python -m bench.reliability
+
 bench-reads: $(STAMP) system-deps  ## read latency only
 	$(BIN)/python -m bench.reads --cache-s 5
 
