@@ -31,6 +31,21 @@ def letter_headers(letter: DeadLetter) -> list[tuple[str, bytes]]:
     return headers
 
 
+# Kafka accepts records up to ~1 MB by default, and a dead letter is the rejected bytes plus
+# headers: a record rejected as too_large near that limit would not fit back. Keep a prefix
+# (far more than the 64 KiB any valid record has) and say how long the original was.
+DEAD_LETTER_MAX_BYTES = 256 * 1024
+
+
+def letter_value(letter: DeadLetter) -> tuple[bytes, list[tuple[str, bytes]]]:
+    """The bytes to publish and their headers; oversized originals are cut to a prefix."""
+    raw, headers = letter.rejection.raw, letter_headers(letter)
+    if len(raw) > DEAD_LETTER_MAX_BYTES:
+        headers.append(("insights-original-bytes", str(len(raw)).encode()))
+        raw = raw[:DEAD_LETTER_MAX_BYTES]
+    return raw, headers
+
+
 class FaustDeadLetters:
     """Sends dead letters through the Faust app's producer and waits for delivery."""
 
@@ -43,10 +58,10 @@ class FaustDeadLetters:
         """Publish all letters, then wait for every delivery before the batch is acked."""
         if not letters:
             return
-        pending = [
-            await self.topic.send(value=letter.rejection.raw, headers=letter_headers(letter))
-            for letter in letters
-        ]
+        pending = []
+        for letter in letters:
+            value, headers = letter_value(letter)
+            pending.append(await self.topic.send(value=value, headers=headers))
         await asyncio.gather(*pending)
         for letter in letters:
             self.metrics.dead_letters.labels(letter.rejection.reason.value).inc()

@@ -5,9 +5,11 @@ from datetime import date, timedelta
 from typing import Any
 
 from redis.asyncio import Redis, RedisCluster
+from redis.asyncio.cluster import ClusterPipeline
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.commands.core import AsyncScript
+from redis.exceptions import NoScriptError
 
 from schemas.events import DomainClaim, PlanChange
 from schemas.vocabulary import Product
@@ -33,6 +35,12 @@ async def queue_script(
     script: AsyncScript, keys: list[str], args: list[str | int], pipe: Any
 ) -> None:
     """Queue a Lua script on a pipeline (redis-py loads it on NOSCRIPT; stubs omit pipes)."""
+    if isinstance(pipe, ClusterPipeline):
+        # redis-py refuses `evalsha` on cluster pipelines because it cannot load a script on
+        # NOSCRIPT there. The raw command still routes by its keys (one org's slot), and the
+        # store loads its scripts on every primary before such a pipeline runs.
+        pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
+        return
     await script(keys=keys, args=args, client=pipe)
 
 
@@ -74,6 +82,14 @@ class RedisActiveUserStore:
         self.retention = timedelta(days=retention_days)
         self.add_members = client.register_script(ADD_MEMBERS)
         self.count_unions_script = client.register_script(COUNT_UNIONS)
+        # Only a cluster pipeline needs the scripts loaded up front (see queue_script).
+        self.scripts_loaded = not isinstance(client, RedisCluster)
+
+    async def load_scripts(self) -> None:
+        """SCRIPT LOAD on every primary (a RedisCluster client sends it to all of them)."""
+        for script in (self.add_members, self.count_unions_script):
+            await self.client.script_load(script.script)
+        self.scripts_loaded = True
 
     async def load_timelines(
         self, domains: Iterable[str], user_products: Iterable[UserProduct]
@@ -97,6 +113,8 @@ class RedisActiveUserStore:
 
     async def write_batch(self, writes: BatchWrites) -> None:
         """PFADD each key's members, set expiry, mark coverage and watermarks: one pipeline."""
+        if not self.scripts_loaded:
+            await self.load_scripts()
         pipe = self.client.pipeline(transaction=False)
         for key, members in writes.additions.items():
             # PFADD and SADD are idempotent: a redelivered batch sets the same registers again.
@@ -113,7 +131,13 @@ class RedisActiveUserStore:
             latest[product] = max(day, latest.get(product, day))
         for product, day in latest.items():
             pipe.zadd(self.layout.watermarks(), {product.value: day.toordinal()}, gt=True)
-        await pipe.execute()
+        try:
+            await pipe.execute()
+        except NoScriptError:
+            # A primary promoted or added since the load starts with an empty script cache:
+            # load again on the retry; re-running the batch is harmless (idempotent writes).
+            self.scripts_loaded = not isinstance(self.client, RedisCluster)
+            raise
 
     async def add_plan_changes(self, changes: Iterable[PlanChange]) -> None:
         """Record plan changes; ZADD of the same member is a no-op, so redelivery is harmless."""

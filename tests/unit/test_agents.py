@@ -187,3 +187,17 @@ async def test_a_conflicting_claim_is_dead_lettered_with_its_reason(
     reasons = sorted(letter.rejection.reason.value for letter in letters.letters)
     assert reasons == ["domain_conflict", "wrong_topic"]
     assert (await store.domain_timeline("acme.com")).owner_at(10**13) == "acme"
+
+
+def test_an_oversized_dead_letter_keeps_a_prefix_and_its_original_size() -> None:
+    """A ~1 MB rejected record must still fit in a Kafka record on the dead-letter topic."""
+    from agents.dead_letters import DEAD_LETTER_MAX_BYTES, letter_value
+    from agents.records import SourceRecord
+    from schemas.decode import Rejection, RejectionReason
+
+    raw = b"z" * 999_800
+    rejection = Rejection(RejectionReason.TOO_LARGE, "record is too large", raw, None, None)
+    value, headers = letter_value(DeadLetter(rejection, SourceRecord(raw, "t", 0, 7)))
+    assert value == raw[:DEAD_LETTER_MAX_BYTES]
+    assert ("insights-original-bytes", b"999800") in headers
+    assert ("insights-reason", b"too_large") in headers

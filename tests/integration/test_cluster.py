@@ -1,0 +1,337 @@
+"""Scaling out: three workers on a 3-master Redis Cluster answer exactly as one on one Redis."""
+
+import asyncio
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from aiokafka import AIOKafkaProducer
+from redis.asyncio import RedisCluster
+from redis.exceptions import ClusterCrossSlotError
+
+from insights.embedded import StackEndpoints, stop_process
+from insights.producer import ProduceReport, produce, route, send_all, wait_for_group
+from insights.redis_cluster import LocalCluster, local_redis_cluster
+from insights.simulation import Simulation, SimulationSpec, simulate
+from streams.core.keys import KeyLayout
+from streams.settings import Settings
+from streams.store import connect_redis
+from streams.topics import TopicNames
+from tests.integration.cluster_fixtures import (
+    RedisValue,
+    Worker,
+    WorkerPool,
+    pipeline_env,
+    redis_state,
+    wait_ready,
+    wait_until,
+)
+from tests.integration.test_reader import create_tokens, reader_client
+from tests.integration.test_replay import answers_for, no_progress
+from tests.integration.truth import Comparison
+
+pytestmark = pytest.mark.integration
+
+PARTITIONS = 6  # two per worker for three workers
+REPLAY_TIMEOUT_S = 120.0
+
+
+@dataclass(frozen=True)
+class Replay:
+    """A pipeline after the dataset went through it: settings, answers and Redis contents."""
+
+    settings: Settings
+    answers: list[dict[str, Any]]
+    state: dict[str, RedisValue]
+    counted_by_worker: list[float]
+
+
+def settings_of(env: dict[str, str]) -> Settings:
+    """Settings exactly as a command would read them from `env`."""
+    return Settings.model_validate({k.removeprefix("INSIGHTS_").lower(): v for k, v in env.items()})
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    """A real 3-master Redis Cluster on loopback for the session; always torn down."""
+    with local_redis_cluster(tmp_path_factory.mktemp("redis-cluster")) as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="module")
+def dataset() -> Simulation:
+    """5 orgs x 300 users x 14 days (about 16,000 events), ending yesterday.
+
+    Five orgs, because the first three (acme, globex, initech) hash to the same third of the slots:
+    with umbrella and hooli, a login batch writes org keys on all three masters.
+    """
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    return simulate(SimulationSpec(orgs=5, users=300, days=14, seed=11, end_day=yesterday))
+
+
+@pytest.fixture
+def pool(tmp_path: Path) -> Iterator[WorkerPool]:
+    """Workers for one test; every one still running is stopped at teardown."""
+    workers = WorkerPool(tmp_path)
+    yield workers
+    workers.stop_all()
+
+
+async def replay(env: dict[str, str], dataset: Simulation, workdir: Path, workers: int) -> Replay:
+    """Start `workers` workers, wait until all hold partitions, replay the dataset, stop them."""
+    settings, pool = settings_of(env), WorkerPool(workdir)
+    try:
+        started = [pool.start(env) for _ in range(workers)]
+        await wait_ready(started)
+        await produce(settings, dataset.lines, None, True, REPLAY_TIMEOUT_S, no_progress)
+        counted = [await worker.counted() for worker in started]
+    finally:
+        pool.stop_all()
+    client = connect_redis(settings)
+    try:
+        state = await redis_state(client, settings.key_prefix)
+    finally:
+        await client.aclose()
+    return Replay(settings, await answers_for(settings, dataset.truth), state, counted)
+
+
+@pytest.fixture(scope="module")
+async def single_node(
+    stack: StackEndpoints, dataset: Simulation, tmp_path_factory: pytest.TempPathFactory
+) -> Replay:
+    """The reference: one worker against one redis-server."""
+    env = pipeline_env(stack.kafka_bootstrap, stack.redis_url, cluster=False, partitions=PARTITIONS)
+    return await replay(env, dataset, tmp_path_factory.mktemp("single"), workers=1)
+
+
+@pytest.fixture(scope="module")
+async def three_on_cluster(
+    stack: StackEndpoints,
+    redis_cluster: LocalCluster,
+    dataset: Simulation,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Replay:
+    """Three workers in one consumer group against the 3-master cluster."""
+    env = pipeline_env(
+        stack.kafka_bootstrap, redis_cluster.url, cluster=True, partitions=PARTITIONS
+    )
+    return await replay(env, dataset, tmp_path_factory.mktemp("cluster"), workers=3)
+
+
+def assert_matches_truth(answers: list[dict[str, Any]], dataset: Simulation) -> None:
+    """Every answer within HyperLogLog tolerance of the exact truth (exact below 64)."""
+    comparison = Comparison()
+    for actual, expected in zip(answers, dataset.truth["answers"], strict=True):
+        comparison.document(actual, expected)
+    assert comparison.mismatches == []
+    assert comparison.values_compared >= 1000
+
+
+def differing_keys(left: dict[str, RedisValue], right: dict[str, RedisValue]) -> list[str]:
+    """Keys missing on one side or holding different registers, members or scores."""
+    return sorted(key for key in left.keys() | right.keys() if left.get(key) != right.get(key))
+
+
+async def test_three_workers_on_a_cluster_answer_exactly_as_one_worker_on_one_redis(
+    single_node: Replay, three_on_cluster: Replay, dataset: Simulation
+) -> None:
+    """Same registers in every key, so the same answers; both within tolerance of the truth."""
+    assert all(counted > 0 for counted in three_on_cluster.counted_by_worker), (
+        f"every worker must have counted logins: {three_on_cluster.counted_by_worker}"
+    )
+    assert sum(three_on_cluster.counted_by_worker) >= dataset.truth["stats"]["logins_managed"]
+    assert len(single_node.state) > 1000
+    assert differing_keys(single_node.state, three_on_cluster.state) == []
+    assert three_on_cluster.answers == single_node.answers
+    assert_matches_truth(three_on_cluster.answers, dataset)
+
+
+async def test_the_local_cluster_is_three_masters_and_the_orgs_span_them(
+    redis_cluster: LocalCluster, dataset: Simulation
+) -> None:
+    """All 16384 slots over 3 masters; one org per slot; a cross-org multi-key read is refused."""
+    client = RedisCluster.from_url(redis_cluster.url)
+    try:
+        await client.initialize()
+        masters = {node.name for node in client.get_primaries()}
+        assert len(masters) == 3
+        homes = {home_of(client, org) for org in dataset.orgs}
+        assert homes == masters, "the dataset's orgs must live on every master"
+        layout = KeyLayout("probe")
+        day = datetime.now(UTC).date()
+        same_org = [
+            layout.active_users("acme", "all", "all", day),
+            layout.monthly_active_users("acme", "all", "all", day),
+        ]
+        assert await client.pfcount(*same_org) == 0
+        node = redis.Redis.from_url(redis_cluster.node_urls()[0])
+        try:
+            assert node.cluster("INFO")["cluster_slots_ok"] == "16384"
+            with pytest.raises(ClusterCrossSlotError):
+                node.pfcount(
+                    layout.active_users("acme", "all", "all", day),
+                    layout.active_users("hooli", "all", "all", day),
+                )
+        finally:
+            node.close()
+    finally:
+        await client.aclose()
+
+
+def home_of(client: RedisCluster, org_id: str) -> str:
+    """The master that serves an org's hash slot."""
+    node = client.get_node_from_key(KeyLayout().org_domains(org_id))
+    assert node is not None
+    return str(node.name)
+
+
+class Feed:
+    """Sends the traffic in small chunks at a steady pace, pausing at marks until released."""
+
+    def __init__(self, settings: Settings, lines: list[bytes], marks: list[int]) -> None:
+        """Route the lines as `insights produce` does; nothing is sent yet."""
+        names = TopicNames.from_settings(settings)
+        self.settings = settings
+        self.records = [route(line, names, None) for line in lines]
+        self.marks = marks
+        self.report = ProduceReport()
+        self.released = asyncio.Event()
+        self.paused = asyncio.Event()
+
+    async def run(self, chunk: int = 100, pace_s: float = 0.1) -> None:
+        """Send every record; at each mark, wait until `release()` lets it go on."""
+        producer = AIOKafkaProducer(bootstrap_servers=self.settings.kafka(), linger_ms=5)
+        await producer.start()
+        try:
+            for start in range(0, len(self.records), chunk):
+                if self.marks and start >= self.marks[0]:
+                    self.marks.pop(0)
+                    self.paused.set()
+                    await self.released.wait()
+                    self.released.clear()
+                await send_all(producer, self.records[start : start + chunk], self.report, quiet)
+                await asyncio.sleep(pace_s)
+        finally:
+            await producer.stop()
+
+    async def release(self) -> None:
+        """Wait until the feed reaches its next mark, then let it flow on."""
+        await asyncio.wait_for(self.paused.wait(), REPLAY_TIMEOUT_S)
+        self.paused.clear()
+        self.released.set()
+
+
+def quiet(phase: str, done: int, total: int) -> None:
+    """No progress bars in tests."""
+
+
+async def test_workers_joining_and_leaving_mid_replay_lose_and_double_count_nothing(
+    stack: StackEndpoints,
+    redis_cluster: LocalCluster,
+    dataset: Simulation,
+    single_node: Replay,
+    pool: WorkerPool,
+) -> None:
+    """Two workers; a third joins, one leaves (SIGTERM), one is SIGKILLed, while traffic flows."""
+    env = pipeline_env(
+        stack.kafka_bootstrap, redis_cluster.url, cluster=True, partitions=PARTITIONS
+    )
+    settings = settings_of(env)
+    first, second = pool.start(env), pool.start(env)
+    await wait_ready([first, second])
+    names = TopicNames.from_settings(settings)
+    control = [line for line in dataset.lines if route(line, names, None).control]
+    traffic = [line for line in dataset.lines if not route(line, names, None).control]
+    await produce(settings, control, None, True, REPLAY_TIMEOUT_S, no_progress)
+
+    quarter = len(traffic) // 4
+    feed = Feed(settings, traffic, [quarter, 2 * quarter, 3 * quarter])
+    feeding = asyncio.create_task(feed.run())
+    try:
+        await feed.release()  # a quarter in: a third worker joins while traffic flows
+        third = pool.start(env)
+        await wait_ready([third])
+        await feed.release()  # half-way: the first worker leaves cleanly
+        await leave_on_sigterm(first, staying=[second, third])
+        await feed.release()  # three quarters: the second worker crashes mid-stream
+        await asyncio.sleep(0.3)
+        second.process.kill()
+        await feeding
+    finally:
+        feeding.cancel()
+    assert third.process.poll() is None, f"the last worker died; see {third.log}"
+    # The survivor ends up with every partition of the three input topics.
+    await wait_until(
+        lambda: third.ready_partitions()[-1] == 3 * PARTITIONS, "the failover", REPLAY_TIMEOUT_S
+    )
+    deadline = time.monotonic() + REPLAY_TIMEOUT_S
+    await wait_for_group(settings, feed.report.targets, deadline, no_progress)
+
+    client = connect_redis(settings)
+    try:
+        state = await redis_state(client, settings.key_prefix)
+    finally:
+        await client.aclose()
+    assert differing_keys(single_node.state, state) == []
+    answers = await answers_for(settings, dataset.truth)
+    assert answers == single_node.answers
+    assert_matches_truth(answers, dataset)
+
+
+async def leave_on_sigterm(leaving: Worker, staying: list[Worker]) -> None:
+    """SIGTERM (SIGKILL after the grace period); wait until the others have rebalanced."""
+    before = [len(worker.ready_partitions()) for worker in staying]
+    await asyncio.to_thread(stop_process, leaving.process)
+
+    def rebalanced() -> bool:
+        return all(len(w.ready_partitions()) > n for w, n in zip(staying, before, strict=True))
+
+    await wait_until(rebalanced, "the remaining workers to rebalance", 60.0)
+
+
+async def test_the_reader_answers_identically_on_cluster_and_single_node(
+    single_node: Replay, three_on_cluster: Replay, dataset: Simulation
+) -> None:
+    """Every truth question, its CSV and each org's domains over HTTP: byte-identical bodies."""
+    bodies: list[list[bytes]] = []
+    for replayed in (single_node, three_on_cluster):
+        # Tokens: a global hash per token plus the org's index in its own slot.
+        tokens = await create_tokens(replayed.settings, *dataset.orgs)
+        async with reader_client(replayed.settings) as http:
+            assert (await http.get("/readyz")).status_code == 200
+            other = dataset.orgs[1]
+            denied = await http.get(
+                f"/api/v1/orgs/{other}/domains", headers=tokens[dataset.orgs[0]]
+            )
+            assert denied.status_code == 403
+            bodies.append(await ask_everything(http, tokens, dataset))
+    single, cluster = bodies
+    assert len(single) == 2 * len(dataset.truth["answers"]) + len(dataset.orgs)
+    assert cluster == single
+
+
+async def ask_everything(
+    http: Any, tokens: dict[str, dict[str, str]], dataset: Simulation
+) -> list[bytes]:
+    """The JSON and CSV of every truth question and each org's domain view, as raw bodies."""
+    bodies = []
+    for expected in dataset.truth["answers"]:
+        params = {key: expected[key] for key in ("product", "start", "end", "interval")}
+        path = f"/api/v1/orgs/{expected['org_id']}/active-users"
+        for suffix in ("", ".csv"):
+            response = await http.get(
+                path + suffix, params=params, headers=tokens[expected["org_id"]]
+            )
+            assert response.status_code == 200, response.text
+            bodies.append(response.content)
+    for org in dataset.orgs:
+        response = await http.get(f"/api/v1/orgs/{org}/domains", headers=tokens[org])
+        assert response.status_code == 200, response.text
+        assert response.json()["domains"], f"{org} has claimed domains"
+        bodies.append(response.content)
+    return bodies
