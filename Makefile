@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 SYSTEM_PACKAGES := chromium prometheus wrk
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup system-deps demo test lint unit integration bench bench-quick bench-reads reliability clean
+.PHONY: setup system-deps demo test lint unit integration bench bench-quick bench-reads bench-scaling bench-memory reliability clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,12 @@ bench: $(STAMP) system-deps  ## the full harness on 1M events, plus read latency
 
 reliability: $(STAMP) system-deps  ## full-size fault-injection suites; writes docs/RELIABILITY.md (< 1 h)
 	$(BIN)/python -m bench.reliability
+
+bench-scaling: $(STAMP) system-deps  ## throughput with 1, 2 and 3 workers, one Redis and a 3-master cluster
+	$(BIN)/python -m bench.scaling --runs 3 --users 4000
+
+bench-memory: $(STAMP)  ## Redis bytes per key and per org (docs/SCALING.md)
+	$(BIN)/python -m bench.memory
 
 bench-reads: $(STAMP) system-deps  ## read latency only
 	$(BIN)/python -m bench.reads --cache-s 5

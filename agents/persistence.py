@@ -5,7 +5,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
 
 from agents.metrics import WorkerMetrics
@@ -31,7 +31,10 @@ async def until_written(
             )
 
     retrying = AsyncRetrying(
-        retry=retry_if_exception_type((RedisError, RedisConnectionError, OSError)),
+        # RedisClusterException (no node reachable) is not a RedisError subclass.
+        retry=retry_if_exception_type(
+            (RedisError, RedisConnectionError, RedisClusterException, OSError)
+        ),
         wait=wait_exponential(multiplier=0.1, max=5.0),
         before_sleep=note_retry,
         reraise=True,

@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisClusterException
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.exceptions import HTTPException
 
@@ -21,6 +22,7 @@ REDIS_DOWN: tuple[type[Exception], ...] = (
     RedisConnectionError,
     RedisTimeoutError,
     RedisUnavailableError,
+    RedisClusterException,  # no cluster node reachable; not a RedisError subclass
     ConnectionError,
     TimeoutError,
 )

@@ -1,4 +1,4 @@
-"""Helpers for the scaling tests: worker pools, their readiness, and Redis state to compare."""
+"""Helpers for the scaling tests: worker pools and their readiness, a paced feed, Redis state."""
 
 import asyncio
 import os
@@ -12,14 +12,19 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from aiokafka import AIOKafkaProducer
 
 from insights.embedded import free_port, stop_process
+from insights.producer import ProduceReport, route, send_all
+from streams.settings import Settings
+from streams.topics import TopicNames
 from tests.integration.scraping import scrape
 
 REGISTERS = 16384  # Redis HyperLogLogs have 2^14 six-bit registers
 HLL_HEADER = 16  # "HYLL", encoding byte, 3 unused bytes, 8-byte cached cardinality
 DENSE = 0
 POLL_S = 0.1
+FEED_TIMEOUT_S = 120.0
 RedisValue = bytes | frozenset[bytes] | tuple[tuple[bytes, float], ...] | dict[bytes, bytes]
 
 
@@ -178,3 +183,43 @@ async def _pipelined(
             queue(pipe, item)
         results.extend(await pipe.execute())
     return results
+
+
+class Feed:
+    """Sends the traffic in small chunks at a steady pace, pausing at marks until released."""
+
+    def __init__(self, settings: Settings, lines: list[bytes], marks: list[int]) -> None:
+        """Route the lines as `insights produce` does; nothing is sent yet."""
+        names = TopicNames.from_settings(settings)
+        self.settings = settings
+        self.records = [route(line, names, None) for line in lines]
+        self.marks = marks
+        self.report = ProduceReport()
+        self.released = asyncio.Event()
+        self.paused = asyncio.Event()
+
+    async def run(self, chunk: int = 100, pace_s: float = 0.1) -> None:
+        """Send every record; at each mark, wait until `release()` lets it go on."""
+        producer = AIOKafkaProducer(bootstrap_servers=self.settings.kafka(), linger_ms=5)
+        await producer.start()
+        try:
+            for start in range(0, len(self.records), chunk):
+                if self.marks and start >= self.marks[0]:
+                    self.marks.pop(0)
+                    self.paused.set()
+                    await self.released.wait()
+                    self.released.clear()
+                await send_all(producer, self.records[start : start + chunk], self.report, quiet)
+                await asyncio.sleep(pace_s)
+        finally:
+            await producer.stop()
+
+    async def release(self) -> None:
+        """Wait until the feed reaches its next mark, then let it flow on."""
+        await asyncio.wait_for(self.paused.wait(), FEED_TIMEOUT_S)
+        self.paused.clear()
+        self.released.set()
+
+
+def quiet(phase: str, done: int, total: int) -> None:
+    """No progress bars in tests."""

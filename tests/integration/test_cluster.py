@@ -10,12 +10,11 @@ from typing import Any
 
 import pytest
 import redis
-from aiokafka import AIOKafkaProducer
 from redis.asyncio import RedisCluster
 from redis.exceptions import ClusterCrossSlotError
 
 from insights.embedded import StackEndpoints, stop_process
-from insights.producer import ProduceReport, produce, route, send_all, wait_for_group
+from insights.producer import produce, route, wait_for_group
 from insights.redis_cluster import LocalCluster, local_redis_cluster
 from insights.simulation import Simulation, SimulationSpec, simulate
 from streams.core.keys import KeyLayout
@@ -23,6 +22,7 @@ from streams.settings import Settings
 from streams.store import connect_redis
 from streams.topics import TopicNames
 from tests.integration.cluster_fixtures import (
+    Feed,
     RedisValue,
     Worker,
     WorkerPool,
@@ -188,46 +188,6 @@ def home_of(client: RedisCluster, org_id: str) -> str:
     node = client.get_node_from_key(KeyLayout().org_domains(org_id))
     assert node is not None
     return str(node.name)
-
-
-class Feed:
-    """Sends the traffic in small chunks at a steady pace, pausing at marks until released."""
-
-    def __init__(self, settings: Settings, lines: list[bytes], marks: list[int]) -> None:
-        """Route the lines as `insights produce` does; nothing is sent yet."""
-        names = TopicNames.from_settings(settings)
-        self.settings = settings
-        self.records = [route(line, names, None) for line in lines]
-        self.marks = marks
-        self.report = ProduceReport()
-        self.released = asyncio.Event()
-        self.paused = asyncio.Event()
-
-    async def run(self, chunk: int = 100, pace_s: float = 0.1) -> None:
-        """Send every record; at each mark, wait until `release()` lets it go on."""
-        producer = AIOKafkaProducer(bootstrap_servers=self.settings.kafka(), linger_ms=5)
-        await producer.start()
-        try:
-            for start in range(0, len(self.records), chunk):
-                if self.marks and start >= self.marks[0]:
-                    self.marks.pop(0)
-                    self.paused.set()
-                    await self.released.wait()
-                    self.released.clear()
-                await send_all(producer, self.records[start : start + chunk], self.report, quiet)
-                await asyncio.sleep(pace_s)
-        finally:
-            await producer.stop()
-
-    async def release(self) -> None:
-        """Wait until the feed reaches its next mark, then let it flow on."""
-        await asyncio.wait_for(self.paused.wait(), REPLAY_TIMEOUT_S)
-        self.paused.clear()
-        self.released.set()
-
-
-def quiet(phase: str, done: int, total: int) -> None:
-    """No progress bars in tests."""
 
 
 async def test_workers_joining_and_leaving_mid_replay_lose_and_double_count_nothing(
