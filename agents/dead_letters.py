@@ -31,10 +31,10 @@ def letter_headers(letter: DeadLetter) -> list[tuple[str, bytes]]:
     return headers
 
 
-# Kafka accepts records up to ~1 MB by default, and a dead letter is the rejected bytes plus
-# headers: a record rejected as too_large near that limit would not fit back. Keep a prefix
-# (far more than the 64 KiB any valid record has) and say how long the original was.
-DEAD_LETTER_MAX_BYTES = 256 * 1024
+# Kafka accepts records up to ~1 MB by default (the producer's max_request_size is 1,000,000),
+# and a dead letter is the rejected bytes plus headers: a record rejected as too_large near
+# that limit would not fit back. Beyond 900 KiB keep a prefix and say how long the original was.
+DEAD_LETTER_MAX_BYTES = 900 * 1024
 
 
 def letter_value(letter: DeadLetter) -> tuple[bytes, list[tuple[str, bytes]]]:

@@ -82,6 +82,17 @@ class Replay:
     expected: Expected
     record_cells: list[Cells]  # per traffic line, with track_records (else empty)
     first_day: date
+    spec: ReplaySpec
+
+    def describe(self) -> str:
+        """The input in one line, for reports."""
+        spec = self.spec
+        return (
+            f"{spec.logins:,} logins and {self.expected.heartbeats} heartbeats in "
+            f"{len(self.traffic):,} records (up to {spec.per_record} logins per batched record) "
+            f"by {sum(spec.org_sizes):,} users of {len(spec.org_sizes)} orgs over {spec.days} "
+            f"days, after {len(self.control):,} records of claims and plan changes"
+        )
 
     def prefix_expected(self, written: list[bool], layout: KeyLayout) -> Expected:
         """The HLL keys and exact sets that the traffic lines flagged `written` must have left."""
@@ -273,4 +284,4 @@ def build_replay(spec: ReplaySpec, layout: KeyLayout) -> Replay:
     control = world.control(expected)
     traffic = world.traffic(expected)
     events = spec.logins + expected.heartbeats
-    return Replay(control, traffic, events, expected, world.record_cells, world.first_day)
+    return Replay(control, traffic, events, expected, world.record_cells, world.first_day, spec)

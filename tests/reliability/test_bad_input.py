@@ -304,7 +304,7 @@ async def test_a_record_near_the_kafka_size_limit_is_dead_lettered(
     figures.suite = "5b. one record near Kafka's size limit"
     figures.fault, figures.faults, figures.events = "999,800-byte record", 1, 2
     figures.notes.append(
-        "fixed: dead letters over 256 KiB keep a prefix and an original-size header"
+        "fixed: dead letters over 900 KiB keep a prefix and an original-size header"
     )
     worker = harness.pool.start()
     names = harness.feed.names

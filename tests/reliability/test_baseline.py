@@ -41,6 +41,7 @@ async def test_uninterrupted_run_equals_the_reference(
     for _ in range(scale.workers):
         harness.pool.start()
     await harness.deliver(replay.control)
+    figures.notes.append(f"{replay.describe()}; {scale.workers} workers; sent at once")
     await harness.feed.send(replay.traffic)
     await harness.watch.reach(harness.targets, timeout_s=600)
     await harness.pool.scrape_all()

@@ -150,6 +150,11 @@ async def test_late_control_events_keep_attribution_and_are_counted(
         tale.late_plans + tale.late_claims,
     )
     figures.events = sum(len(lines) for lines in tale.phases)
+    figures.notes.append(
+        f"{scale.users} users in each of four groups: A, a plan change effective before logins "
+        "already processed; B, logins from a domain claimed only afterwards (back-dated); C, a "
+        "plan change effective today; E, a domain claimed from today; 1 worker"
+    )
     figures.lost, figures.double_counted = diff.lost, diff.inflated
     figures.notes.append(
         f"late plan changes {late['plans']:.0f} (expected {tale.late_plans}), late claims "

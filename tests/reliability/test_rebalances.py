@@ -54,6 +54,11 @@ async def test_rebalances_finish_in_time_and_leave_nothing_idle(
         harness.pool.start()
     await settled(harness, {}, partitions, time.monotonic())
     await harness.deliver(replay.control)
+    figures.notes.append(
+        f"{replay.describe()}; sent at {scale.rate:,.0f} events/s; 2 workers at first, then "
+        f"1 to {scale.most_workers}: SIGTERM to a random one, or a new one, every 2-5 s once "
+        f"the group settled; {partitions} input partitions"
+    )
     feeding = asyncio.create_task(harness.feed.pace(replay.traffic, scale.rate))
     try:
         await change_membership(harness, scale, partitions, feeding, figures)

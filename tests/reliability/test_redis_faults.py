@@ -107,6 +107,10 @@ async def test_redis_outages_never_commit_unwritten_batches(
     replay = build_replay(scale.spec, harness.layout)
     worker = harness.pool.start()
     await harness.deliver(replay.control)
+    figures.notes.append(
+        f"{replay.describe()}; 1 worker; sent at {scale.rate:,.0f} events/s; Redis with AOF, "
+        "appendfsync everysec; each fault after 1-3 s of health, lasting 2-5 s"
+    )
     positions: list[Position] = []
     feeding = asyncio.create_task(harness.feed.pace(replay.traffic, scale.rate, positions))
     try:

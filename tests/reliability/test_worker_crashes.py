@@ -52,6 +52,11 @@ async def test_killed_workers_lose_and_double_count_nothing(
     for _ in range(scale.workers):
         harness.pool.start()
     await harness.deliver(replay.control)
+    figures.notes.append(
+        f"{replay.describe()}; {scale.workers} workers; sent at {scale.rate:,.0f} events/s; "
+        "each SIGKILL at a random moment of the first 60% of the replay, a new worker started "
+        "right after it"
+    )
     feeding = asyncio.create_task(harness.feed.pace(replay.traffic, scale.rate))
     try:
         await kill_during(harness, scale, feeding, replay.events / scale.rate, figures)
