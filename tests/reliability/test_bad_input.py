@@ -18,6 +18,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord
 
+from agents.dead_letters import DEAD_LETTER_MAX_BYTES
 from schemas.decode import TimeBounds
 from schemas.vocabulary import Plan, Product
 from streams.core.keys import KeyLayout
@@ -259,39 +260,66 @@ async def read_letters(harness: Harness, at_least: int) -> list[ConsumerRecord[b
     return letters
 
 
+@dataclass(frozen=True)
+class Received:
+    """A dead letter as read back: what it says, its bytes, the original size if it was cut."""
+
+    letter: Letter
+    value: bytes
+    original_bytes: int | None
+
+    @classmethod
+    def of(cls, record: ConsumerRecord[bytes, bytes]) -> tuple[Source, "Received"]:
+        """Where the rejected record came from, and the letter."""
+        headers = {key: value.decode() for key, value in record.headers}
+        topic, partition, offset = headers["insights-source"].rsplit("/", 2)
+        index = int(headers["insights-index"]) if "insights-index" in headers else None
+        original = headers.get("insights-original-bytes")
+        size = None if original is None else int(original)
+        letter = cls((index, headers["insights-reason"]), record.value or b"", size)
+        return (topic, int(partition), int(offset)), letter
+
+
 def match_letters(
     plan: list[Planned], sources: list[Source], letters: list[ConsumerRecord[bytes, bytes]]
 ) -> list[str]:
     """Each record's letters, by their source header, against what the plan says."""
-    found: dict[Source, list[tuple[Letter, bytes]]] = {}
-    for letter in letters:
-        headers = {key: value.decode() for key, value in letter.headers}
-        topic, partition, offset = headers["insights-source"].rsplit("/", 2)
-        index = int(headers["insights-index"]) if "insights-index" in headers else None
-        source = (topic, int(partition), int(offset))
-        found.setdefault(source, []).append(((index, headers["insights-reason"]), letter.value))
+    found: dict[Source, list[Received]] = {}
+    for record in letters:
+        source, received = Received.of(record)
+        found.setdefault(source, []).append(received)
     problems = [f"letter for a record we never sent: {s}" for s in set(found) - set(sources)]
     for entry, source in zip(plan, sources, strict=True):
-        got = found.get(source, [])
-        problems.extend(judge(entry, [letter for letter, _ in got], [value for _, value in got]))
+        problems.extend(judge(entry, found.get(source, [])))
     return problems
 
 
-def judge(entry: Planned, got: list[Letter], values: list[bytes]) -> list[str]:
-    """Problems with one record's letters."""
-    extra = Counter(got) - Counter(entry.letters)
+def judge(entry: Planned, got: list[Received]) -> list[str]:
+    """Problems with one record's letters: which, why, and (for a whole record) its bytes."""
+    letters = [received.letter for received in got]
+    extra = Counter(letters) - Counter(entry.letters)
     if entry.verdicts:
         extra = Counter({k: v for k, v in extra.items() if k[1] not in CLAIM_VERDICTS})
-    missing = Counter(entry.letters) - Counter(got)
+    missing = Counter(entry.letters) - Counter(letters)
     problems = []
     if missing or extra:
         problems.append(
             f"{entry.label} on {entry.kind}: missing {dict(missing)}, extra {dict(extra)}"
         )
-    whole = [value for (index, _), value in zip(got, values, strict=True) if index is None]
-    if entry.label not in ("generated", "mixed batch") and whole and whole != [entry.raw or b""]:
-        problems.append(f"{entry.label} on {entry.kind}: dead letter is not the original bytes")
+    whole = [received for received in got if received.letter[0] is None]
+    if entry.label not in ("generated", "mixed batch") and whole:
+        problems.extend(original_bytes(entry, whole))
     return problems
+
+
+def original_bytes(entry: Planned, whole: list[Received]) -> list[str]:
+    """A whole-record letter carries the original bytes, or a prefix and the original size."""
+    raw = entry.raw or b""
+    cut = len(raw) > DEAD_LETTER_MAX_BYTES
+    wanted = Received(whole[0].letter, raw[:DEAD_LETTER_MAX_BYTES], len(raw) if cut else None)
+    if whole != [wanted]:
+        return [f"{entry.label} on {entry.kind}: dead letter is not the original bytes"]
+    return []
 
 
 @pytest.mark.integration
@@ -308,7 +336,8 @@ async def test_a_record_near_the_kafka_size_limit_is_dead_lettered(
     )
     worker = harness.pool.start()
     names = harness.feed.names
-    await harness.feed.send_values([(names.logins, b'"' + b"z" * 999_798 + b'"')])
+    big = b'"' + b"z" * 999_798 + b'"'
+    await harness.feed.send_values([(names.logins, big)])
     # A valid event after it, on whichever partition: it must still be processed.
     heartbeat = {"type": "heartbeat", "product": "jira", "occurred_at": stamp(datetime.now(UTC))}
     await harness.feed.send([orjson.dumps(heartbeat)])
@@ -316,3 +345,7 @@ async def test_a_record_near_the_kafka_size_limit_is_dead_lettered(
         await harness.watch.reach(harness.targets, timeout_s=20)
     finally:
         harness.pool.kill(worker)  # a worker with a crashed agent hangs in its graceful stop
+    [(_, letter)] = [Received.of(record) for record in await read_letters(harness, 1)]
+    assert letter.letter == (None, "too_large")
+    assert letter.original_bytes == len(big)
+    assert big.startswith(letter.value)
