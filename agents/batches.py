@@ -31,3 +31,14 @@ async def consume_in_batches(stream: Any, handle: BatchHandler, size: int, withi
                 event.message.incref()
             log.warning("batch of %d records interrupted before it was written", len(events))
             raise
+
+
+def register_batch_agent(
+    app: Any, topic: Any, name: str, handle: BatchHandler, size: int, within: float
+) -> Any:
+    """Attach a batch agent; concurrency 1 so commits never pass work still in flight."""
+
+    async def agent(stream: Any) -> None:
+        await consume_in_batches(stream, handle, size, within)
+
+    return app.agent(topic, name=name, concurrency=1)(agent)

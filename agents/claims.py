@@ -3,33 +3,18 @@
 from collections.abc import Sequence
 from typing import Any
 
-from agents.batches import consume_in_batches
-from agents.dead_letters import DeadLetterSink
-from agents.metrics import WorkerMetrics
+from agents.batches import register_batch_agent
 from agents.persistence import until_written
+from agents.processor import BatchProcessor
 from agents.records import DeadLetter, SourceRecord, decode_batch
 from schemas.decode import Rejection, RejectionReason
 from schemas.events import DomainClaim
 from streams.core.claims import ClaimVerdict, judge_claim
 from streams.core.days import utc_day
-from streams.storage import ActiveUserStore
 
 
-class DomainClaimProcessor:
+class DomainClaimProcessor(BatchProcessor):
     """Judge each claim against the domain's timeline, in order, and record the accepted ones."""
-
-    def __init__(
-        self,
-        store: ActiveUserStore,
-        dead_letters: DeadLetterSink,
-        metrics: WorkerMetrics,
-        retention_days: int,
-    ) -> None:
-        """Wire the processor to its store, dead-letter sink and metrics."""
-        self.store = store
-        self.dead_letters = dead_letters
-        self.metrics = metrics
-        self.retention_days = retention_days
 
     async def __call__(self, records: Sequence[SourceRecord]) -> None:
         """Claims are keyed by domain, so one partition sees a domain's claims in order."""
@@ -56,18 +41,12 @@ class DomainClaimProcessor:
             return conflicts, late
 
         conflicts, late = await until_written(write, "domain_claims", self.metrics)
-        await self.dead_letters.send([*rejected, *conflicts])
         topic = records[0].topic if records else "domain-claims"
+        await self.reject(topic, [*rejected, *conflicts])
         self.metrics.events.labels(topic, "recorded").inc(len(claims) - len(conflicts))
         self.metrics.late_control_events.labels(topic).inc(late)
-        for letter in [*rejected, *conflicts]:
-            self.metrics.events.labels(topic, f"invalid_{letter.rejection.reason.value}").inc()
 
 
 def register_claim_agent(app: Any, topic: Any, process: DomainClaimProcessor) -> Any:
     """Attach the domain-claims agent to the Faust app."""
-
-    async def judge_domain_claims(stream: Any) -> None:
-        await consume_in_batches(stream, process, 200, 0.2)
-
-    return app.agent(topic, name="judge_domain_claims", concurrency=1)(judge_domain_claims)
+    return register_batch_agent(app, topic, "judge_domain_claims", process, 200, 0.2)

@@ -4,17 +4,18 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from agents.batches import consume_in_batches
+from agents.batches import register_batch_agent
 from agents.dead_letters import DeadLetterSink
 from agents.metrics import WorkerMetrics
 from agents.persistence import until_written
-from agents.records import DeadLetter, SourceRecord, decode_batch
+from agents.processor import BatchProcessor
+from agents.records import SourceRecord, decode_batch
 from schemas.events import Heartbeat, Login
 from streams.core.attribution import BatchWrites, attribute, lookups
 from streams.storage import ActiveUserStore
 
 
-class LoginBatchProcessor:
+class LoginBatchProcessor(BatchProcessor):
     """Decode, attribute and write one batch; returns only once Redis and dead letters have it."""
 
     def __init__(
@@ -24,11 +25,8 @@ class LoginBatchProcessor:
         metrics: WorkerMetrics,
         retention_days: int,
     ) -> None:
-        """Wire the processor to its store, dead-letter sink and metrics."""
-        self.store = store
-        self.dead_letters = dead_letters
-        self.metrics = metrics
-        self.retention_days = retention_days
+        """The shared wiring, plus the latest event time seen per product."""
+        super().__init__(store, dead_letters, metrics, retention_days)
         self.latest_event: dict[str, float] = {}  # per product, never moves backwards
 
     async def __call__(self, records: Sequence[SourceRecord]) -> None:
@@ -48,26 +46,20 @@ class LoginBatchProcessor:
             return writes
 
         writes = await until_written(write, "login_batch", self.metrics)
-        await self.dead_letters.send(rejected)
-        self.count(records, events, writes, rejected)
+        topic = records[0].topic if records else "logins"
+        await self.reject(topic, rejected)
+        self.count(topic, len(records), events, writes)
         self.metrics.batch_seconds.labels("logins").observe(time.perf_counter() - started)
 
     def count(
-        self,
-        records: Sequence[SourceRecord],
-        events: Sequence[Login | Heartbeat],
-        writes: BatchWrites,
-        rejected: Sequence[DeadLetter],
+        self, topic: str, records: int, events: Sequence[Login | Heartbeat], writes: BatchWrites
     ) -> None:
-        """Outcome counters (exact: one outcome per event) and lag, once per batch."""
-        topic = records[0].topic if records else "logins"
+        """Outcome counters of the valid events (exact: one outcome each) and lag, per batch."""
         outcomes = self.metrics.events
         outcomes.labels(topic, "counted").inc(writes.counted)
         outcomes.labels(topic, "unmanaged_domain").inc(writes.unmanaged)
         outcomes.labels(topic, "heartbeat").inc(writes.heartbeats)
-        for letter in rejected:
-            outcomes.labels(topic, f"invalid_{letter.rejection.reason.value}").inc()
-        self.metrics.batch_size.labels("logins").observe(len(records))
+        self.metrics.batch_size.labels("logins").observe(records)
         now = time.time()
         lag = self.metrics.event_lag.labels(topic)
         latest = self.latest_event
@@ -82,9 +74,5 @@ class LoginBatchProcessor:
 def register_login_agent(
     app: Any, topic: Any, process: LoginBatchProcessor, size: int, within: float
 ) -> Any:
-    """Attach the logins agent; concurrency 1 so commits never pass work still in flight."""
-
-    async def count_logins(stream: Any) -> None:
-        await consume_in_batches(stream, process, size, within)
-
-    return app.agent(topic, name="count_logins", concurrency=1)(count_logins)
+    """Attach the logins agent."""
+    return register_batch_agent(app, topic, "count_logins", process, size, within)
