@@ -7,62 +7,29 @@ import argparse
 import asyncio
 import os
 import statistics
-import subprocess
-import sys
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
 
+from bench.workers import fresh_env, quiet, start_insights
 from insights.embedded import StackEndpoints, embedded_stack, stop_process
 from insights.producer import produce
 from insights.simulation import SimulationSpec, simulate
 from streams.settings import Settings
 
 
-def quiet(phase: str, done: int, total: int) -> None:
-    """No progress output inside a benchmark."""
-
-
-def run_settings(stack: StackEndpoints) -> dict[str, str]:
-    """Fresh topics, group and keys for one run, with the embedded group timing."""
-    unique = uuid.uuid4().hex[:8]
-    return {
-        "INSIGHTS_KAFKA_BOOTSTRAP": stack.kafka_bootstrap,
-        "INSIGHTS_REDIS_URL": stack.redis_url,
-        "INSIGHTS_TOPIC_PREFIX": f"b{unique}",
-        "INSIGHTS_APP_ID": f"bench-{unique}",
-        "INSIGHTS_KEY_PREFIX": f"b{unique}",
-        "INSIGHTS_WORKER_METRICS_PORT": "0",
-        "INSIGHTS_SESSION_TIMEOUT_S": "6",
-        "INSIGHTS_HEARTBEAT_INTERVAL_S": "0.5",
-    }
-
-
-def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """`insights worker` in its own process group."""
-    with log.open("wb") as output:
-        return subprocess.Popen(
-            [sys.executable, "-m", "insights", "worker"],
-            env={**os.environ, **env},
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-
 async def one_run(stack: StackEndpoints, lines: list[bytes], workdir: Path) -> tuple[float, float]:
     """Seconds from worker start to its first processed event; events/s of the replay."""
-    env = run_settings(stack)
+    env = fresh_env(stack.kafka_bootstrap, stack.redis_url, "b")
     settings = Settings.model_validate(
         {k.removeprefix("INSIGHTS_").lower(): v for k, v in env.items()}
     )
     probe = orjson.dumps(
         {"type": "heartbeat", "product": "jira", "occurred_at": datetime.now(UTC).isoformat()}
     )
-    worker = start_worker(env, workdir / f"{env['INSIGHTS_APP_ID']}.log")
+    worker = start_insights(["worker"], env, workdir / f"{env['INSIGHTS_APP_ID']}.log")
     started = time.monotonic()
     try:
         await produce(settings, [probe], None, wait=True, timeout_s=120, progress=quiet)

@@ -13,10 +13,8 @@ import asyncio
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -26,6 +24,7 @@ from typing import Any
 
 import orjson
 
+from bench.workers import fresh_env, quiet, start_insights
 from insights.embedded import (
     BROKER_LOG,
     free_port,
@@ -88,32 +87,15 @@ def machine_busy() -> tuple[float, float]:
 
 
 def env_for(stack: Services, cluster: bool) -> dict[str, str]:
-    """Fresh topics, group and keys, with the embedded group timing."""
-    unique = uuid.uuid4().hex[:8]
-    return {
-        "INSIGHTS_KAFKA_BOOTSTRAP": stack.kafka_bootstrap,
-        "INSIGHTS_REDIS_URL": stack.cluster_url if cluster else stack.redis_url,
-        "INSIGHTS_REDIS_CLUSTER": "true" if cluster else "false",
-        "INSIGHTS_TOPIC_PREFIX": f"s{unique}",
-        "INSIGHTS_TOPIC_PARTITIONS": str(PARTITIONS),
-        "INSIGHTS_APP_ID": f"scaling-{unique}",
-        "INSIGHTS_KEY_PREFIX": f"s{unique}",
-        "INSIGHTS_WORKER_METRICS_PORT": "0",
-        "INSIGHTS_SESSION_TIMEOUT_S": "6",
-        "INSIGHTS_HEARTBEAT_INTERVAL_S": "0.5",
-    }
-
-
-def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """`insights worker` in its own session, output to `log`."""
-    with log.open("wb") as output:
-        return subprocess.Popen(
-            [sys.executable, "-m", "insights", "worker"],
-            env={**os.environ, **env},
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    """Fresh topics, group and keys, on one Redis or the cluster."""
+    redis_url = stack.cluster_url if cluster else stack.redis_url
+    return fresh_env(
+        stack.kafka_bootstrap,
+        redis_url,
+        "s",
+        INSIGHTS_REDIS_CLUSTER="true" if cluster else "false",
+        INSIGHTS_TOPIC_PARTITIONS=str(PARTITIONS),
+    )
 
 
 async def wait_joined(workers: list[subprocess.Popen[bytes]], logs: list[Path]) -> None:
@@ -123,10 +105,6 @@ async def wait_joined(workers: list[subprocess.Popen[bytes]], logs: list[Path]) 
         if any(worker.poll() is not None for worker in workers) or time.monotonic() > deadline:
             raise RuntimeError(f"workers did not join; see {logs}")
         await asyncio.sleep(0.1)
-
-
-def quiet(phase: str, done: int, total: int) -> None:
-    """No progress bars inside a benchmark."""
 
 
 @dataclass(frozen=True)
@@ -166,7 +144,7 @@ async def one_run(
         {k.removeprefix("INSIGHTS_").lower(): v for k, v in env.items()}
     )
     logs = [workdir / f"{env['INSIGHTS_APP_ID']}-{i}.log" for i in range(workers)]
-    processes = [start_worker(env, log) for log in logs]
+    processes = [start_insights(["worker"], env, log) for log in logs]
     try:
         await wait_joined(processes, logs)
         await produce(settings, data.control, None, True, 300, quiet)

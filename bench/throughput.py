@@ -6,7 +6,6 @@ Writes bench/results/<date>-<commit>.json, prints a table, and ends with the one
 
 import argparse
 import asyncio
-import os
 import random
 import statistics
 import subprocess
@@ -24,6 +23,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import TopicPartition
 
+from bench.workers import fresh_env, quiet, start_insights
 from insights.embedded import StackEndpoints, embedded_stack, free_port, stop_process
 from insights.producer import produce
 from streams.core.keys import KeyLayout
@@ -36,10 +36,6 @@ from streams.topics import TopicNames
 PARTITIONS = 4
 ORGS = 20
 PRODUCTS = ("trello", "jira", "confluence", "jsm")
-
-
-def quiet(phase: str, done: int, total: int) -> None:
-    """No progress bars inside the harness."""
 
 
 def login_lines(count: int, batch: int, seed: int = 1) -> tuple[list[bytes], list[bytes]]:
@@ -81,21 +77,15 @@ def login_lines(count: int, batch: int, seed: int = 1) -> tuple[list[bytes], lis
     return claims, lines
 
 
-def run_env(stack: StackEndpoints, metrics_port: int = 0) -> dict[str, str]:
-    """Fresh topics, group and keys for one measurement."""
-    unique = uuid.uuid4().hex[:8]
-    return {
-        "INSIGHTS_KAFKA_BOOTSTRAP": stack.kafka_bootstrap,
-        "INSIGHTS_REDIS_URL": stack.redis_url,
-        "INSIGHTS_TOPIC_PREFIX": f"b{unique}",
-        "INSIGHTS_APP_ID": f"bench-{unique}",
-        "INSIGHTS_KEY_PREFIX": f"b{unique}",
-        "INSIGHTS_TOPIC_PARTITIONS": str(PARTITIONS),
-        "INSIGHTS_WORKER_METRICS_PORT": str(metrics_port),
-        "INSIGHTS_SESSION_TIMEOUT_S": "6",
-        "INSIGHTS_HEARTBEAT_INTERVAL_S": "0.5",
-        "INSIGHTS_READER_CACHE_S": "0",
-    }
+def run_env(stack: StackEndpoints) -> dict[str, str]:
+    """Fresh topics, group and keys for one measurement; no reader cache, so reads merge."""
+    return fresh_env(
+        stack.kafka_bootstrap,
+        stack.redis_url,
+        "b",
+        INSIGHTS_TOPIC_PARTITIONS=str(PARTITIONS),
+        INSIGHTS_READER_CACHE_S="0",
+    )
 
 
 def settings_of(env: dict[str, str]) -> Settings:
@@ -110,13 +100,7 @@ def processes(
     """Start `insights <command>` children (each with its own metrics port if given)."""
     ports = metrics_ports or [0] * len(commands)
     started = [
-        subprocess.Popen(
-            [sys.executable, "-m", "insights", *command],
-            env={**os.environ, **env, "INSIGHTS_WORKER_METRICS_PORT": str(port)},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        start_insights(command, {**env, "INSIGHTS_WORKER_METRICS_PORT": str(port)})
         for command, port in zip(commands, ports, strict=True)
     ]
     try:
