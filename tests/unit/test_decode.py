@@ -18,37 +18,12 @@ from schemas.decode import (
 )
 from schemas.events import AnyEvent, DomainClaim, Heartbeat, Login, PlanChange
 from schemas.vocabulary import Plan, Product
+from tests.unit.design_examples import CLAIM, HEARTBEAT, LOGIN, PLAN_CHANGE
 
 NOW = datetime(2026, 12, 10, 12, 0, tzinfo=UTC)
 BOUNDS = TimeBounds.around(NOW, retention_days=400)
 R = RejectionReason
 
-LOGIN: dict[str, Any] = {
-    "type": "login",
-    "user_id": "557058:1b2c",
-    "email": "Alice@Acme.com",
-    "product": "trello",
-    "occurred_at": "2026-12-09T08:15:00Z",
-}
-HEARTBEAT: dict[str, Any] = {
-    "type": "heartbeat",
-    "product": "trello",
-    "occurred_at": "2026-12-09T08:20:00Z",
-}
-PLAN_CHANGE: dict[str, Any] = {
-    "type": "plan_change",
-    "user_id": "557058:1b2c",
-    "product": "trello",
-    "plan": "enterprise",
-    "effective_at": "2026-12-09T00:00:00Z",
-}
-CLAIM: dict[str, Any] = {
-    "type": "domain_claim",
-    "org_id": "acme",
-    "domain": "acme.com",
-    "action": "claim",
-    "effective_at": "2026-01-01T00:00:00Z",
-}
 # Reasons that only the agents assign (routing and the claim registry), never decode_record.
 AGENT_REASONS = {R.WRONG_TOPIC, R.DOMAIN_CONFLICT, R.RELEASE_NOT_OWNER}
 

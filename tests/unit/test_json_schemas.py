@@ -16,6 +16,7 @@ import schemas
 from schemas.decode import Rejection, TimeBounds, decode_record
 from schemas.events import DomainClaim, Heartbeat, Login, PlanChange
 from schemas.vocabulary import Plan, Product
+from tests.unit.design_examples import CLAIM, HEARTBEAT, LOGIN, PLAN_CHANGE
 
 SCHEMA_DIR = Path(schemas.__file__).parent / "json"
 EVENT_SCHEMAS: dict[str, type[BaseModel]] = {
@@ -27,33 +28,6 @@ EVENT_SCHEMAS: dict[str, type[BaseModel]] = {
 SCHEMA_NAMES = [*EVENT_SCHEMAS, "record"]
 # Wide open bounds: time bounds depend on the clock, which a static schema cannot express.
 ANY_TIME = TimeBounds(datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC))
-
-LOGIN: dict[str, Any] = {
-    "type": "login",
-    "user_id": "557058:1b2c",
-    "email": "Alice@Acme.com",
-    "product": "trello",
-    "occurred_at": "2026-12-09T08:15:00Z",
-}
-HEARTBEAT: dict[str, Any] = {
-    "type": "heartbeat",
-    "product": "jira",
-    "occurred_at": "2026-12-09T08:20:00Z",
-}
-PLAN_CHANGE: dict[str, Any] = {
-    "type": "plan_change",
-    "user_id": "557058:1b2c",
-    "product": "trello",
-    "plan": "enterprise",
-    "effective_at": "2026-12-09T00:00:00Z",
-}
-CLAIM: dict[str, Any] = {
-    "type": "domain_claim",
-    "org_id": "acme",
-    "domain": "acme.com",
-    "action": "claim",
-    "effective_at": "2026-01-01T00:00:00Z",
-}
 
 
 def load(name: str) -> dict[str, Any]:
