@@ -13,8 +13,9 @@ from pathlib import Path
 
 import orjson
 
-from bench.workers import fresh_env, quiet, start_insights
+from bench.workers import fresh_env, quiet
 from insights.embedded import StackEndpoints, embedded_stack, stop_process
+from insights.processes import start_insights
 from insights.producer import produce
 from insights.simulation import SimulationSpec, simulate
 from streams.settings import Settings

@@ -6,13 +6,11 @@ Run: `.venv/bin/python -m bench.reads` (writes bench/results/reads-<date>-<commi
 
 import argparse
 import asyncio
-import os
 import random
 import re
 import shutil
 import statistics
 import subprocess
-import sys
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -22,6 +20,7 @@ import httpx
 import orjson
 
 from insights.embedded import embedded_stack, free_port, stop_process
+from insights.processes import start_insights
 from schemas.vocabulary import PLANS, PRODUCTS
 from streams.core.attribution import BatchWrites
 from streams.core.days import month_last_day
@@ -175,17 +174,10 @@ def main() -> None:
         token = asyncio.run(fill(settings, args.users, args.daily, max(RANGES)))
         port = free_port()
         env = {
-            **os.environ,
             "INSIGHTS_REDIS_URL": stack.redis_url,
             "INSIGHTS_READER_CACHE_S": str(args.cache_s),
         }
-        reader = subprocess.Popen(
-            [sys.executable, "-m", "insights", "reader", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        reader = start_insights(["reader", "--port", str(port)], env)
         try:
             base = f"http://127.0.0.1:{port}"
             wait_ready(base)

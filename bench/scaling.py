@@ -24,7 +24,7 @@ from typing import Any
 
 import orjson
 
-from bench.workers import fresh_env, quiet, start_insights
+from bench.workers import fresh_env, quiet
 from insights.embedded import (
     BROKER_LOG,
     free_port,
@@ -34,6 +34,7 @@ from insights.embedded import (
     wait_for_kafka,
     wait_for_redis,
 )
+from insights.processes import start_insights
 from insights.producer import produce, route, wait_for_group
 from insights.redis_cluster import local_redis_cluster
 from insights.simulation import SimulationSpec, simulate

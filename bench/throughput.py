@@ -23,8 +23,9 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import TopicPartition
 
-from bench.workers import fresh_env, quiet, start_insights
+from bench.workers import fresh_env, quiet
 from insights.embedded import StackEndpoints, embedded_stack, free_port, stop_process
+from insights.processes import start_insights
 from insights.producer import produce
 from streams.core.keys import KeyLayout
 from streams.kafka_admin import committed_offsets, ensure_topics

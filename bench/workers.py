@@ -1,13 +1,8 @@
-"""What every benchmark needs around the service: a fresh environment and `insights` children."""
+"""What every benchmark needs around the service: a fresh environment and quiet progress."""
 
-import os
-import subprocess
-import sys
 import uuid
-from pathlib import Path
 
-# The embedded broker holds the first JoinGroup for about half the session timeout.
-EMBEDDED_GROUP_TIMING = {"INSIGHTS_SESSION_TIMEOUT_S": "6", "INSIGHTS_HEARTBEAT_INTERVAL_S": "0.5"}
+from insights.embedded import EMBEDDED_GROUP_TIMING
 
 
 def quiet(phase: str, done: int, total: int) -> None:
@@ -27,27 +22,3 @@ def fresh_env(kafka_bootstrap: str, redis_url: str, tag: str, **extra: str) -> d
         **EMBEDDED_GROUP_TIMING,
         **extra,
     }
-
-
-def start_insights(
-    args: list[str], env: dict[str, str], log: Path | None = None
-) -> subprocess.Popen[bytes]:
-    """`insights <args>` in its own process group, output to `log` (or discarded)."""
-    command = [sys.executable, "-m", "insights", *args]
-    environment = {**os.environ, **env}
-    if log is None:
-        return subprocess.Popen(
-            command,
-            env=environment,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    with log.open("wb") as output:
-        return subprocess.Popen(
-            command,
-            env=environment,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )

@@ -1,7 +1,6 @@
 """`insights demo`: embedded stack, worker and reader on loopback, stopped cleanly on a signal."""
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -13,7 +12,14 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from insights.embedded import StackEndpoints, embedded_stack, free_port, stop_process
+from insights.embedded import (
+    EMBEDDED_GROUP_TIMING,
+    StackEndpoints,
+    embedded_stack,
+    free_port,
+    stop_process,
+)
+from insights.processes import start_insights
 from streams.core.keys import KeyLayout
 from streams.kafka_admin import ensure_topics
 from streams.settings import Settings
@@ -23,9 +29,6 @@ from streams.topics import TopicNames
 
 DEMO_PREFIX = "insights"
 DEMO_ORG = "acme"
-# The embedded broker holds the first JoinGroup for about half the session timeout; 6 s / 0.5 s
-# gives a worker that is consuming within ~5 s and survives consumer-thread stalls under load.
-EMBEDDED_GROUP_TIMING = {"INSIGHTS_SESSION_TIMEOUT_S": "6", "INSIGHTS_HEARTBEAT_INTERVAL_S": "0.5"}
 
 
 def stack_environment(endpoints: StackEndpoints, reader_port: int) -> dict[str, str]:
@@ -47,14 +50,7 @@ def child(
     args: list[str], env: dict[str, str], log_path: Path
 ) -> Iterator[subprocess.Popen[bytes]]:
     """Run `insights <args>` in its own process group; always stopped on exit."""
-    with log_path.open("ab") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "insights", *args],
-            env={**os.environ, **env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    process = start_insights(args, env, log_path)
     try:
         yield process
     finally:

@@ -1,9 +1,7 @@
 """Helpers for the scaling tests: worker pools and their readiness, a paced feed, Redis state."""
 
 import asyncio
-import os
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
@@ -14,7 +12,8 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaProducer
 
-from insights.embedded import free_port, stop_process
+from insights.embedded import EMBEDDED_GROUP_TIMING, free_port, stop_process
+from insights.processes import start_insights
 from insights.producer import ProduceReport, route, send_all
 from streams.settings import Settings
 from streams.topics import TopicNames
@@ -41,8 +40,7 @@ def pipeline_env(
         "INSIGHTS_TOPIC_PARTITIONS": str(partitions),
         "INSIGHTS_APP_ID": f"insights-cluster-{unique}",
         "INSIGHTS_KEY_PREFIX": f"c{unique}",
-        "INSIGHTS_SESSION_TIMEOUT_S": "6",
-        "INSIGHTS_HEARTBEAT_INTERVAL_S": "0.5",
+        **EMBEDDED_GROUP_TIMING,
     }
 
 
@@ -80,14 +78,9 @@ class WorkerPool:
         """A new worker with its own metrics port, in its own session."""
         port = free_port()
         log = self.workdir / f"worker-{len(self.workers)}-{port}.log"
-        with log.open("wb") as output:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "insights", "worker"],
-                env={**os.environ, **env, "INSIGHTS_WORKER_METRICS_PORT": str(port)},
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        process = start_insights(
+            ["worker"], {**env, "INSIGHTS_WORKER_METRICS_PORT": str(port)}, log
+        )
         self.workers.append(Worker(process, log, f"http://127.0.0.1:{port}/metrics"))
         return self.workers[-1]
 

@@ -1,15 +1,14 @@
 """Fixtures: one embedded stack per session; per test its own topics, group, keys and workers."""
 
-import os
 import subprocess
-import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from insights.embedded import StackEndpoints, embedded_stack, stop_process
+from insights.embedded import EMBEDDED_GROUP_TIMING, StackEndpoints, embedded_stack, stop_process
+from insights.processes import start_insights
 from streams.settings import Settings
 
 WorkerFactory = Callable[[], subprocess.Popen[bytes]]
@@ -33,8 +32,7 @@ def pipeline_env(stack: StackEndpoints) -> dict[str, str]:
         "INSIGHTS_APP_ID": f"insights-test-{unique}",
         "INSIGHTS_KEY_PREFIX": f"k{unique}",
         "INSIGHTS_WORKER_METRICS_PORT": "0",
-        "INSIGHTS_SESSION_TIMEOUT_S": "6",
-        "INSIGHTS_HEARTBEAT_INTERVAL_S": "0.5",
+        **EMBEDDED_GROUP_TIMING,
     }
 
 
@@ -52,14 +50,7 @@ def start_worker(pipeline_env: dict[str, str], tmp_path: Path) -> Iterator[Worke
     workers: list[subprocess.Popen[bytes]] = []
 
     def start() -> subprocess.Popen[bytes]:
-        with (tmp_path / f"worker-{len(workers)}.log").open("wb") as log:
-            worker = subprocess.Popen(
-                [sys.executable, "-m", "insights", "worker"],
-                env={**os.environ, **pipeline_env},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        worker = start_insights(["worker"], pipeline_env, tmp_path / f"worker-{len(workers)}.log")
         workers.append(worker)
         return worker
 

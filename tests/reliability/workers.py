@@ -4,7 +4,6 @@ import asyncio
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ import orjson
 from prometheus_client.parser import text_string_to_metric_families
 
 from insights.embedded import free_port, stop_process
+from insights.processes import start_insights
 
 STOP_GRACE_S = 15.0
 SCRAPE_WHILE_STOPPING_S = 0.05
@@ -73,15 +73,8 @@ class WorkerPool:
         name = f"worker-{len(self.workers)}"
         port = free_port()
         log = self.workdir / f"{name}.log"
-        env = {**os.environ, **self.env, "INSIGHTS_WORKER_METRICS_PORT": str(port)}
-        with log.open("wb") as output:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "insights", "worker"],
-                env=env,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        env = {**self.env, "INSIGHTS_WORKER_METRICS_PORT": str(port)}
+        process = start_insights(["worker"], env, log)
         worker = Worker(name, process, log, port)
         self.workers.append(worker)
         return worker
