@@ -49,4 +49,4 @@ class DomainClaimProcessor(BatchProcessor):
 
 def register_claim_agent(app: Any, topic: Any, process: DomainClaimProcessor) -> Any:
     """Attach the domain-claims agent to the Faust app."""
-    return register_batch_agent(app, topic, "judge_domain_claims", process, 200, 0.2)
+    return register_batch_agent(app, topic, "judge_domain_claims", process)

@@ -37,4 +37,4 @@ class PlanChangeProcessor(BatchProcessor):
 
 def register_plan_agent(app: Any, topic: Any, process: PlanChangeProcessor) -> Any:
     """Attach the plan-changes agent to the Faust app."""
-    return register_batch_agent(app, topic, "record_plan_changes", process, 500, 0.2)
+    return register_batch_agent(app, topic, "record_plan_changes", process)

@@ -5,6 +5,7 @@ from typing import Any
 
 import faust
 
+from streams.record_batches import RecordBatchApp
 from streams.settings import Settings
 from streams.topics import TopicNames
 
@@ -26,7 +27,7 @@ def broker_url(bootstrap: str) -> str:
 
 def create_app(settings: Settings) -> faust.App:
     """Build the Faust app; nothing connects until a worker starts it."""
-    return faust.App(
+    return RecordBatchApp(
         settings.app_id,
         broker=broker_url(settings.kafka()),
         # Exactly-once would turn on the idempotent producer, which the embedded broker rejects;
@@ -39,6 +40,7 @@ def create_app(settings: Settings) -> faust.App:
         broker_session_timeout=settings.session_timeout_s,
         broker_heartbeat_interval=settings.heartbeat_interval_s,
         broker_commit_interval=settings.commit_interval_s,
+        broker_max_poll_records=settings.fetch_max_records,
         key_serializer="raw",
         value_serializer="raw",
     )

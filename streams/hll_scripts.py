@@ -1,19 +1,43 @@
 """Lua scripts: keep each HyperLogLog's exact companion set; count unions exactly when possible."""
 
-# KEYS: hll, exact set. ARGV: limit, sentinel, expire-at (unix s), members...
-# PFADD always; the set keeps ids only until it outgrows the limit, then shrinks to the sentinel.
+# KEYS: pairs of (hll, exact set), all in one hash slot. ARGV: limit, sentinel, then per pair:
+# expire-at (unix s), member count n, n members. One call writes many keys: redis-py spends more
+# per command than per argument, so a batch is a few calls, not one per key.
+# PFADD always; the set keeps ids only until it outgrows the limit, then shrinks to the sentinel
+# (more than `limit` new members overflow it at once, without adding them first).
 ADD_MEMBERS = """
-redis.call('PFADD', KEYS[1], unpack(ARGV, 4))
-redis.call('EXPIREAT', KEYS[1], ARGV[3])
-if redis.call('SISMEMBER', KEYS[2], ARGV[2]) == 0 then
-  redis.call('SADD', KEYS[2], unpack(ARGV, 4))
-  if redis.call('SCARD', KEYS[2]) > tonumber(ARGV[1]) then
-    redis.call('DEL', KEYS[2])
-    redis.call('SADD', KEYS[2], ARGV[2])
+local limit, sentinel = tonumber(ARGV[1]), ARGV[2]
+local a = 3
+for k = 1, #KEYS, 2 do
+  local expire_at, n = ARGV[a], tonumber(ARGV[a + 1])
+  local first, last = a + 2, a + 1 + n
+  for s = first, last, 4000 do
+    redis.call('PFADD', KEYS[k], unpack(ARGV, s, math.min(s + 3999, last)))
   end
+  redis.call('EXPIREAT', KEYS[k], expire_at)
+  local set = KEYS[k + 1]
+  if redis.call('SISMEMBER', set, sentinel) == 0 then
+    if n <= limit then
+      redis.call('SADD', set, unpack(ARGV, first, last))
+    end
+    if n > limit or redis.call('SCARD', set) > limit then
+      redis.call('DEL', set)
+      redis.call('SADD', set, sentinel)
+    end
+  end
+  redis.call('EXPIREAT', set, expire_at)
+  a = last + 1
 end
-redis.call('EXPIREAT', KEYS[2], ARGV[3])
 return 1
+"""
+
+# KEYS: sorted sets. Returns each one's members, in KEYS order (an empty list when missing).
+ZRANGE_ALL = """
+local out = {}
+for i = 1, #KEYS do
+  out[i] = redis.call('ZRANGE', KEYS[i], 0, -1)
+end
+return out
 """
 
 # KEYS: per group, its n hll keys then their n exact sets. ARGV: sentinel, then each group's n.

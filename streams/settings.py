@@ -37,8 +37,8 @@ class Settings(BaseSettings):
     # flight only). Answers can be this much older than the worker's last write.
     reader_cache_s: float = Field(default=5.0, ge=0)
     event_loop: Literal["uvloop", "asyncio"] = "uvloop"
-    login_batch_size: int = Field(default=2000, ge=1)
-    login_batch_within_s: float = Field(default=0.5, gt=0)
+    # Most records one fetch hands an agent as one batch (one Redis round trip each way).
+    fetch_max_records: int = Field(default=10_000, ge=1)
 
     def kafka(self) -> str:
         """The bootstrap servers, or a clear error naming the variable."""

@@ -24,11 +24,15 @@ from streams.core.timelines import (
     plan_member,
     to_millis,
 )
-from streams.hll_scripts import ADD_MEMBERS, COUNT_UNIONS
+from streams.hll_scripts import ADD_MEMBERS, COUNT_UNIONS, ZRANGE_ALL
+from streams.redis_packing import with_hiredis_packing
 from streams.settings import Settings
 
 RedisClient = Redis | RedisCluster
-MEMBERS_PER_CALL = 4000  # stays under Lua's unpack() limit of about 8,000 values
+# Arguments per script call: big enough that a batch is a few calls, small enough that no call
+# holds Redis (single-threaded) for more than a few milliseconds.
+ARGS_PER_CALL = 20_000
+KEYS_PER_READ = 5_000
 
 
 async def queue_script(
@@ -69,7 +73,10 @@ def connect_redis(settings: Settings, *, fail_fast_s: float | None = None) -> Re
         }
     if settings.redis_cluster:
         return RedisCluster.from_url(settings.redis(), **options)
-    return Redis.from_url(settings.redis(), health_check_interval=10, **options)
+    client = Redis.from_url(settings.redis(), health_check_interval=10, **options)
+    pool = client.connection_pool
+    pool.connection_class = with_hiredis_packing(pool.connection_class)
+    return client
 
 
 class RedisActiveUserStore:
@@ -82,6 +89,7 @@ class RedisActiveUserStore:
         self.retention = timedelta(days=retention_days)
         self.add_members = client.register_script(ADD_MEMBERS)
         self.count_unions_script = client.register_script(COUNT_UNIONS)
+        self.zrange_all = client.register_script(ZRANGE_ALL)
         # Only a cluster pipeline needs the scripts loaded up front (see queue_script).
         self.scripts_loaded = not isinstance(client, RedisCluster)
 
@@ -94,14 +102,11 @@ class RedisActiveUserStore:
     async def load_timelines(
         self, domains: Iterable[str], user_products: Iterable[UserProduct]
     ) -> tuple[dict[str, DomainTimeline], dict[UserProduct, PlanTimeline]]:
-        """Fetch the domain and plan timelines a batch needs, in one pipeline."""
+        """Fetch the domain and plan timelines a batch needs, in one round trip."""
         domain_list, pair_list = list(domains), list(user_products)
-        pipe = self.client.pipeline(transaction=False)
-        for domain in domain_list:
-            pipe.zrange(self.layout.domain_timeline(domain), 0, -1)
-        for user_id, product in pair_list:
-            pipe.zrange(self.layout.plan_timeline(user_id, product), 0, -1)
-        replies = await pipe.execute()
+        keys = [self.layout.domain_timeline(domain) for domain in domain_list]
+        keys.extend(self.layout.plan_timeline(user_id, product) for user_id, product in pair_list)
+        replies = await self.sorted_sets(keys)
         domain_timelines = {
             d: DomainTimeline.decode(r) for d, r in zip(domain_list, replies, strict=False) if r
         }
@@ -111,20 +116,31 @@ class RedisActiveUserStore:
         }
         return domain_timelines, plans
 
+    async def sorted_sets(self, keys: list[str]) -> list[Any]:
+        """Every member of each sorted set, in order.
+
+        On a single node one script call reads thousands of keys (a pipeline of one ZRANGE per
+        key costs redis-py ~20 µs per command); a cluster spreads user keys over all slots, so
+        there it stays one pipelined ZRANGE per key.
+        """
+        if isinstance(self.client, RedisCluster):
+            pipe = self.client.pipeline(transaction=False)
+            for key in keys:
+                pipe.zrange(key, 0, -1)
+            return list(await pipe.execute())
+        replies: list[Any] = []
+        for start in range(0, len(keys), KEYS_PER_READ):
+            replies.extend(await self.zrange_all(keys=keys[start : start + KEYS_PER_READ]))
+        return replies
+
     async def write_batch(self, writes: BatchWrites) -> None:
         """PFADD each key's members, set expiry, mark coverage and watermarks: one pipeline."""
         if not self.scripts_loaded:
             await self.load_scripts()
         pipe = self.client.pipeline(transaction=False)
-        for key, members in writes.additions.items():
-            # PFADD and SADD are idempotent: a redelivered batch sets the same registers again.
-            expire_at = int((day_end(writes.key_days[key]) + self.retention).timestamp())
-            keys = [key, self.layout.exact_companion(key)]
-            ids = list(members)
-            for start in range(0, len(ids), MEMBERS_PER_CALL):
-                args: list[str | int] = [EXACT_LIMIT, OVERFLOWED, expire_at]
-                args.extend(ids[start : start + MEMBERS_PER_CALL])
-                await queue_script(self.add_members, keys, args, pipe)
+        # PFADD and SADD are idempotent: a redelivered batch sets the same registers again.
+        for keys, args in self.add_members_calls(writes):
+            await queue_script(self.add_members, keys, args, pipe)
         latest: dict[Product, date] = {}
         for product, day in writes.covered:
             pipe.zadd(self.layout.coverage(product), {day.isoformat(): day.toordinal()})
@@ -138,6 +154,22 @@ class RedisActiveUserStore:
             # load again on the retry; re-running the batch is harmless (idempotent writes).
             self.scripts_loaded = not isinstance(self.client, RedisCluster)
             raise
+
+    def add_members_calls(self, writes: BatchWrites) -> list[tuple[list[str], list[str | int]]]:
+        """ADD_MEMBERS calls for a batch: per hash slot (one org's keys), up to ARGS_PER_CALL."""
+        calls: list[tuple[list[str], list[str | int]]] = []
+        open_calls: dict[str, tuple[list[str], list[str | int]]] = {}
+        for key, members in writes.additions.items():
+            slot = self.layout.hash_tag(key)
+            call = open_calls.get(slot)
+            if call is None or len(call[1]) + len(members) > ARGS_PER_CALL:
+                call = open_calls[slot] = ([], [EXACT_LIMIT, OVERFLOWED])
+                calls.append(call)
+            expire_at = int((day_end(writes.key_days[key]) + self.retention).timestamp())
+            call[0].extend((key, self.layout.exact_companion(key)))
+            call[1].extend((expire_at, len(members)))
+            call[1].extend(members)
+        return calls
 
     async def add_plan_changes(self, changes: Iterable[PlanChange]) -> None:
         """Record plan changes; ZADD of the same member is a no-op, so redelivery is harmless."""

@@ -31,6 +31,12 @@ class KeyLayout:
         """Write-time month rollup of the day keys: a long range reads ~12 months, not 365 days."""
         return f"{self.prefix}:{{{org_id}}}:hll:{product}:{plan}:{month.strftime('%Y-%m')}"
 
+    @staticmethod
+    def hash_tag(key: str) -> str:
+        """The `{org}` part that puts all of an org's keys in one Redis Cluster slot."""
+        start = key.index("{")
+        return key[start : key.index("}", start) + 1]
+
     def exact_companion(self, active_users_key: str) -> str:
         """The small exact set kept beside a HyperLogLog until it outgrows EXACT_LIMIT members."""
         return active_users_key.replace(":hll:", ":set:", 1)
