@@ -1,5 +1,6 @@
 """The /api/v1 routes: active users as JSON or CSV, and the org's claimed domains."""
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, NamedTuple
 
@@ -7,7 +8,7 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import WithJsonSchema
 
-from reader.auth import org_access
+from reader.auth import RecentTokens, org_access
 from reader.context import ReaderContext
 from reader.csv_export import csv_filename, render_csv
 from reader.errors import ERROR_RESPONSES
@@ -53,6 +54,14 @@ class SeriesRequest(NamedTuple):
     today: date
 
 
+@dataclass(frozen=True, slots=True)
+class RenderedReport:
+    """A report document and its JSON, serialised once however many requests share it."""
+
+    document: dict[str, Any]
+    json: bytes
+
+
 class JsonBytes(Response):
     """A JSON body serialised once with orjson."""
 
@@ -68,7 +77,8 @@ class CsvResponse(Response):
 def api_router(context: ReaderContext) -> APIRouter:
     """The API routes bound to this app's context."""
     router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
-    OrgId = Annotated[str, Depends(org_access(context.tokens))]  # noqa: N806
+    tokens = RecentTokens(context.tokens, context.reports.ttl_s)
+    OrgId = Annotated[str, Depends(org_access(tokens))]  # noqa: N806
 
     async def series_request(
         org_id: OrgId,
@@ -86,19 +96,22 @@ def api_router(context: ReaderContext) -> APIRouter:
 
     Series = Annotated[SeriesRequest, Depends(series_request)]  # noqa: N806
 
-    async def report(request: SeriesRequest) -> dict[str, Any]:
-        """The one document behind both the JSON and the CSV route."""
+    async def report(request: SeriesRequest) -> RenderedReport:
+        """The one document behind both the JSON and the CSV route, with its JSON bytes."""
         store = context.store
-        return await context.reports.get(
-            request, lambda: active_users(store, store.layout, request.query, request.today)
-        )
+
+        async def render() -> RenderedReport:
+            document = await active_users(store, store.layout, request.query, request.today)
+            return RenderedReport(document, orjson.dumps(document))
+
+        return await context.reports.get(request, render)
 
     @router.get(ACTIVE_USERS, response_model=ActiveUsersDocument)
     async def get_active_users(request: Series) -> Response:
         """Distinct active users per period and plan, and totals over the range."""
         # The model documents the response; validating a year of values per request would cost
         # more than computing them, and the document is built by one tested code path.
-        return JsonBytes(orjson.dumps(await report(request)))
+        return JsonBytes((await report(request)).json)
 
     # response_class=Response: with CsvResponse FastAPI would document the JSON error
     # bodies as text/csv too; the 200's own content type is declared here instead.
@@ -109,7 +122,7 @@ def api_router(context: ReaderContext) -> APIRouter:
     )
     async def get_active_users_csv(request: Series) -> CsvResponse:
         """The same document as CSV: `period,plan,active_users,missing,partial`."""
-        document = await report(request)
+        document = (await report(request)).document
         disposition = f'attachment; filename="{csv_filename(document)}"'
         return CsvResponse(render_csv(document), headers={"Content-Disposition": disposition})
 

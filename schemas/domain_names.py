@@ -1,6 +1,7 @@
 """Domain-name normalisation, the rule by which logins and claims are compared."""
 
 import re
+from functools import lru_cache
 
 import idna
 
@@ -15,6 +16,8 @@ class InvalidDomainError(ValueError):
     """Raised when a string cannot be normalised into a domain name."""
 
 
+# Pure, and a worker sees the same few domains millions of times: remember recent answers.
+@lru_cache(maxsize=65_536)
 def normalise_domain(raw: str) -> str:
     """Trim, lower-case, strip one trailing dot and IDNA-encode a domain name."""
     domain = raw.strip().lower()

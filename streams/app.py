@@ -41,6 +41,7 @@ def create_app(settings: Settings) -> faust.App:
         broker_heartbeat_interval=settings.heartbeat_interval_s,
         broker_commit_interval=settings.commit_interval_s,
         broker_max_poll_records=settings.fetch_max_records,
+        consumer_max_fetch_size=4 * 1024**2,
         key_serializer="raw",
         value_serializer="raw",
     )
