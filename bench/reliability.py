@@ -68,6 +68,12 @@ METHOD = """\
   every live worker logged `worker ready` and their partitions cover every input partition.
   **Catch-up** = from the last event sent to the group's committed offsets reaching the offsets
   our own sends returned (never ListOffsets, which undercounts on the embedded broker).
+- **Soak**: the replay is sent again and again for 20 minutes at twice the sustained rate of the
+  newest `bench/results/` run (its freshness rate, half the worker's maximum); repeats leave the
+  state as it was, so the end state is still known exactly. Every 10 s: the workers' resident
+  memory, the group's lag and its committed offsets. Growth is the peak after a 5-minute warm-up
+  over the first sample after it (must stay under 10%); the committed offsets must advance in
+  every window; the lag in the second half must not exceed the first half's.
 - **No offset committed past an unwritten batch** (Redis faults): during each outage, while
   Redis can accept nothing, its data directory (AOF, `appendfsync everysec`, the production
   setting) is copied and the group's committed offsets are read; every fact of every record
@@ -80,17 +86,10 @@ RUNNING = """\
 - Full size (this report): `make reliability`, i.e. `.venv/bin/python -m bench.reliability`;
   `python -m bench.reliability -- -k crashes` runs one suite (the report then has one row).
 - CI size: `pytest tests/reliability -m integration` (part of `make test`): the same suites on
-  30,000 to 40,000 events, two or three faults each, in about four minutes.
+  30,000 to 40,000 events, two or three faults each, and a 45-second soak, in about five
+  minutes.
 - Every suite starts its own embedded broker, `redis-server` and `insights worker` processes on
   free loopback ports, bounds every wait, and stops what it started.
-"""
-
-SOAK = """\
-## Soak (not run yet)
-
-TODO(performance issue): 20 minutes at twice the sustained rate the performance benchmark
-reports, with the same exact-state comparison at the end. It waits for the performance issue to
-fix that rate; it is not part of `make reliability` yet.
 """
 
 COLUMNS = (
@@ -170,7 +169,7 @@ def render(runs: list[dict[str, Any]], elapsed: float, status: int) -> str:
     runs = sorted(runs, key=lambda run: str(run["suite"]))
     table = "\n".join([COLUMNS, *(row(run) for run in runs)])
     parts = [INTRO, header, "## Figures\n", table, "", findings(runs), details(runs)]
-    parts.extend([METHOD, RUNNING, SOAK])
+    parts.extend([METHOD, RUNNING])
     return "\n".join(parts)
 
 

@@ -1,0 +1,162 @@
+"""Suite 6, soak: twenty minutes at twice the sustained rate the performance benchmark reports.
+
+The benchmark's freshness run sustains half the worker's maximum rate; the soak sends twice
+that, from two workers' worth of headroom, for 20 minutes. The same replay is sent again and
+again (PFADD makes every repeat leave the state as it was), so the end state is still known
+exactly. Passing means: worker memory grows less than 10% after the warm-up, the lag stays
+bounded, the committed offsets advance in every sampling window, and the final state equals the
+reference byte for byte.
+"""
+
+import asyncio
+import itertools
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+import psutil
+import pytest
+
+from tests.reliability.figures import Figures, ci_and_full
+from tests.reliability.harness import Harness
+from tests.reliability.offsets import behind
+from tests.reliability.replay import ReplaySpec, build_replay
+
+SUITE = "6. soak"
+RESULTS = Path(__file__).resolve().parents[2] / "bench" / "results"
+DEFAULT_SUSTAINED_RATE = 10_000.0  # events/s, when no benchmark result is at hand
+MEMORY_GROWTH_LIMIT = 0.10
+CATCH_UP_LIMIT_S = 120.0
+
+
+@dataclass(frozen=True)
+class SoakScale:
+    """How long, how often to sample, and what to send."""
+
+    spec: ReplaySpec
+    duration_s: float
+    warm_up_s: float
+    sample_s: float
+    rate: float | None = None  # None: twice the benchmark's sustained rate
+    workers: int = 2
+
+
+CI = SoakScale(
+    ReplaySpec(logins=30_000, org_sizes=(3000, 800, 60, 40, 20), seed=61),
+    duration_s=45,
+    warm_up_s=15,
+    sample_s=5,
+    rate=2_000.0,
+)
+FULL = SoakScale(
+    ReplaySpec(logins=1_000_000, org_sizes=(20000, 8000, 3000, 60, 40, 20), seed=6),
+    duration_s=20 * 60,
+    warm_up_s=5 * 60,
+    sample_s=10,
+)
+
+
+def benchmark_rate() -> tuple[float, str]:
+    """Twice the newest performance run's sustained (freshness) rate, and where it came from."""
+    runs = sorted(RESULTS.glob("20*.json"), key=lambda path: path.stat().st_mtime, reverse=True)
+    for path in runs:
+        freshness = orjson.loads(path.read_bytes()).get("freshness") or {}
+        if "rate_per_s" in freshness:
+            return 2 * float(freshness["rate_per_s"]), f"2 x {path.name}'s sustained rate"
+    return 2 * DEFAULT_SUSTAINED_RATE, "no benchmark result: 2 x 10,000 events/s"
+
+
+@dataclass
+class Sample:
+    """One sampling moment."""
+
+    at_s: float
+    rss_bytes: int
+    lag_records: int
+    committed: int
+
+
+def workers_rss(harness: Harness) -> int:
+    """Resident memory of every live worker process."""
+    return sum(
+        psutil.Process(worker.process.pid).memory_info().rss for worker in harness.pool.live()
+    )
+
+
+@pytest.mark.parametrize("scale", ci_and_full(CI, FULL, (300, 1800)))
+async def test_a_long_run_keeps_memory_flat_and_commits_moving(
+    harness: Harness, scale: SoakScale, figures: Figures
+) -> None:
+    """Send for `duration_s`, sample memory, lag and commits; then the exact-state check."""
+    replay = build_replay(scale.spec, harness.layout)
+    rate, source = (scale.rate, "fixed CI rate") if scale.rate else benchmark_rate()
+    for _ in range(scale.workers):
+        harness.pool.start()
+    await harness.deliver(replay.control)
+    passes = 0
+
+    async def send_for_duration() -> None:
+        nonlocal passes
+        started = time.monotonic()
+        while time.monotonic() - started < scale.duration_s:
+            await harness.feed.pace(replay.traffic, rate)
+            passes += 1
+
+    started = time.monotonic()
+    feeding = asyncio.create_task(send_for_duration())
+    samples: list[Sample] = []
+    while not feeding.done():
+        await asyncio.sleep(scale.sample_s)
+        committed = await harness.committed()
+        samples.append(
+            Sample(
+                time.monotonic() - started,
+                workers_rss(harness),
+                behind(committed, harness.targets),
+                sum(max(0, offset) for offset in committed.values()),
+            )
+        )
+        print(f"\r  soak {samples[-1]}", end="", flush=True)
+    await feeding
+    sent_s = time.monotonic() - started
+    catch_up = await harness.watch.reach(harness.targets, timeout_s=CATCH_UP_LIMIT_S)
+    await harness.pool.scrape_all()
+    diff = await harness.compare(replay.expected)
+
+    warm = [sample for sample in samples if sample.at_s >= scale.warm_up_s]
+    baseline = warm[0].rss_bytes
+    growth = max(sample.rss_bytes for sample in warm) / baseline - 1
+    stalls = [
+        later.at_s
+        for earlier, later in itertools.pairwise(samples)
+        if later.committed <= earlier.committed
+    ]
+    worst_lag = max(sample.lag_records for sample in warm)
+    windows = len(samples) - 1
+    late_lag = max(sample.lag_records for sample in warm[len(warm) // 2 :])
+    counted = harness.pool.total("counted")
+    figures.fault = "none (sustained load)"
+    figures.events = harness.feed.sent.events
+    figures.lost, figures.double_counted = diff.lost, diff.inflated
+    figures.redelivered = int(counted - passes * replay.expected.counted)
+    figures.catch_up_s = catch_up
+    figures.notes.extend(
+        [
+            f"{replay.describe()}, sent {passes} times over {sent_s / 60:.1f} min at "
+            f"{rate:,.0f} events/s ({source}); {scale.workers} workers",
+            f"worker memory after the {scale.warm_up_s:.0f}-s warm-up "
+            f"{baseline / 2**20:.0f} MiB, peak after it "
+            f"{(1 + growth) * baseline / 2**20:.0f} MiB: growth {growth:.1%} "
+            f"(limit {MEMORY_GROWTH_LIMIT:.0%})",
+            f"lag after warm-up: worst {worst_lag:,} records, worst in the second half "
+            f"{late_lag:,} records; committed offsets advanced in "
+            f"{windows - len(stalls)} of {windows} windows of {scale.sample_s:.0f} s",
+            f"{diff.keys_compared:,} keys, {diff.members_compared:,} members compared at the end",
+        ]
+    )
+    assert diff.exact, diff.examples
+    assert growth < MEMORY_GROWTH_LIMIT, f"worker memory grew {growth:.1%} after warm-up"
+    assert not stalls, f"committed offsets stood still in the windows ending at {stalls}"
+    # Bounded: the second half never falls further behind than the first did.
+    assert late_lag <= max(worst_lag, int(rate * scale.sample_s)), "the lag kept growing"
