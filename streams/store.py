@@ -124,10 +124,10 @@ class RedisActiveUserStore:
         there it stays one pipelined ZRANGE per key.
         """
         if isinstance(self.client, RedisCluster):
-            pipe = self.client.pipeline(transaction=False)
-            for key in keys:
-                pipe.zrange(key, 0, -1)
-            return list(await pipe.execute())
+            async with self.client.pipeline(transaction=False) as pipe:
+                for key in keys:
+                    pipe.zrange(key, 0, -1)
+                return list(await pipe.execute())
         replies: list[Any] = []
         for start in range(0, len(keys), KEYS_PER_READ):
             replies.extend(await self.zrange_all(keys=keys[start : start + KEYS_PER_READ]))
@@ -137,16 +137,21 @@ class RedisActiveUserStore:
         """PFADD each key's members, set expiry, mark coverage and watermarks: one pipeline."""
         if not self.scripts_loaded:
             await self.load_scripts()
-        pipe = self.client.pipeline(transaction=False)
-        # PFADD and SADD are idempotent: a redelivered batch sets the same registers again.
-        for keys, args in self.add_members_calls(writes):
-            await queue_script(self.add_members, keys, args, pipe)
-        latest: dict[Product, date] = {}
-        for product, day in writes.covered:
-            pipe.zadd(self.layout.coverage(product), {day.isoformat(): day.toordinal()})
-            latest[product] = max(day, latest.get(product, day))
-        for product, day in latest.items():
-            pipe.zadd(self.layout.watermarks(), {product.value: day.toordinal()}, gt=True)
+        # `async with`: a pipeline that failed is reset and its connection returned at once.
+        async with self.client.pipeline(transaction=False) as pipe:
+            # PFADD and SADD are idempotent: a redelivered batch sets the same registers again.
+            for keys, args in self.add_members_calls(writes):
+                await queue_script(self.add_members, keys, args, pipe)
+            latest: dict[Product, date] = {}
+            for product, day in writes.covered:
+                pipe.zadd(self.layout.coverage(product), {day.isoformat(): day.toordinal()})
+                latest[product] = max(day, latest.get(product, day))
+            for product, day in latest.items():
+                pipe.zadd(self.layout.watermarks(), {product.value: day.toordinal()}, gt=True)
+            await self.execute_writes(pipe)
+
+    async def execute_writes(self, pipe: Any) -> None:
+        """Run the write pipeline; on NOSCRIPT, mark the scripts for loading before the retry."""
         try:
             await pipe.execute()
         except NoScriptError:
@@ -173,13 +178,12 @@ class RedisActiveUserStore:
 
     async def add_plan_changes(self, changes: Iterable[PlanChange]) -> None:
         """Record plan changes; ZADD of the same member is a no-op, so redelivery is harmless."""
-        pipe = self.client.pipeline(transaction=False)
-        for change in changes:
-            key = self.layout.plan_timeline(change.user_id, change.product)
-            pipe.zadd(
-                key, {plan_member(change.effective_at, change.plan): to_millis(change.effective_at)}
-            )
-        await pipe.execute()
+        async with self.client.pipeline(transaction=False) as pipe:
+            for change in changes:
+                key = self.layout.plan_timeline(change.user_id, change.product)
+                member = plan_member(change.effective_at, change.plan)
+                pipe.zadd(key, {member: to_millis(change.effective_at)})
+            await pipe.execute()
 
     async def domain_timeline(self, domain: str) -> DomainTimeline:
         """The recorded claims and releases of one domain."""
@@ -189,22 +193,22 @@ class RedisActiveUserStore:
     async def add_domain_claim(self, claim: DomainClaim) -> None:
         """Record an accepted claim or release, and remember the domain under its org."""
         member = claim_member(claim.effective_at, claim.action, claim.org_id)
-        pipe = self.client.pipeline(transaction=False)
-        pipe.zadd(
-            self.layout.domain_timeline(claim.domain), {member: to_millis(claim.effective_at)}
-        )
-        pipe.sadd(self.layout.org_domains(claim.org_id), claim.domain)
-        await pipe.execute()
+        async with self.client.pipeline(transaction=False) as pipe:
+            pipe.zadd(
+                self.layout.domain_timeline(claim.domain), {member: to_millis(claim.effective_at)}
+            )
+            pipe.sadd(self.layout.org_domains(claim.org_id), claim.domain)
+            await pipe.execute()
 
     async def org_domains(self, org_id: str) -> dict[str, DomainTimeline]:
         """Every domain the org ever claimed, with its timeline."""
         domains = sorted(
             _text(d) for d in await self.client.smembers(self.layout.org_domains(org_id))
         )
-        pipe = self.client.pipeline(transaction=False)
-        for domain in domains:
-            pipe.zrange(self.layout.domain_timeline(domain), 0, -1)
-        replies = await pipe.execute() if domains else []
+        async with self.client.pipeline(transaction=False) as pipe:
+            for domain in domains:
+                pipe.zrange(self.layout.domain_timeline(domain), 0, -1)
+            replies = await pipe.execute() if domains else []
         return {d: DomainTimeline.decode(r) for d, r in zip(domains, replies, strict=True)}
 
     async def ping(self) -> bool:
@@ -218,12 +222,12 @@ class RedisActiveUserStore:
 
     async def covered_days(self, products: tuple[Product, ...], start: date, end: date) -> Coverage:
         """The covered (product, day) cells in [start, end]."""
-        pipe = self.client.pipeline(transaction=False)
-        for product in products:
-            pipe.zrange(
-                self.layout.coverage(product), start.toordinal(), end.toordinal(), byscore=True
-            )
-        replies = await pipe.execute()
+        async with self.client.pipeline(transaction=False) as pipe:
+            for product in products:
+                pipe.zrange(
+                    self.layout.coverage(product), start.toordinal(), end.toordinal(), byscore=True
+                )
+            replies = await pipe.execute()
         return {
             (product, date.fromisoformat(_text(day)))
             for product, days in zip(products, replies, strict=True)

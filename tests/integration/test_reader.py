@@ -195,7 +195,8 @@ async def test_a_redis_outage_is_a_503_and_the_reader_recovers_by_itself(tmp_pat
     """Our own redis-server: hang it, stop it (503, readyz 503), start it again (200)."""
     port = free_port()
     url = f"redis://127.0.0.1:{port}/0"
-    settings = Settings(redis_url=url, key_prefix="outage")
+    # No cache: a report or token remembered from before the outage would still answer 200.
+    settings = Settings(redis_url=url, key_prefix="outage", reader_cache_s=0)
     server = start_redis(port, tmp_path)
     try:
         wait_for_redis(url, 10, process=server)
