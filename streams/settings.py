@@ -33,8 +33,9 @@ class Settings(BaseSettings):
     session_timeout_s: float = Field(default=45.0, gt=0)
     heartbeat_interval_s: float = Field(default=3.0, gt=0)
     commit_interval_s: float = Field(default=1.0, gt=0)
-    # Identical reader requests within this many seconds share one document (0: single
-    # flight only). Answers can be this much older than the worker's last write.
+    # Identical reader requests within this many seconds share one document, served stale for
+    # as long again while one refresh runs; token lookups are remembered as long (0: single
+    # flight only, nothing remembered). Answers can be up to twice this older than Redis.
     reader_cache_s: float = Field(default=5.0, ge=0)
     event_loop: Literal["uvloop", "asyncio"] = "uvloop"
     # Most records one fetch hands an agent as one batch (one Redis round trip each way).
