@@ -1,7 +1,8 @@
 """The performance harness: ceiling, worker, produce, reads, ready time and freshness in one run.
 
 `python -m bench.throughput --quick` (make bench-quick) or without --quick (make bench).
-Writes bench/results/<date>-<commit>.json, prints a table, and ends with the one-line summary.
+Writes bench/results/<date>-<commit>.json (`-quick.json` for --quick), prints a table, and ends
+with the one-line summary.
 """
 
 import argparse
@@ -355,7 +356,9 @@ def main() -> None:
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
     ).stdout.strip()
-    out = Path("bench/results") / f"{datetime.now(UTC).date()}-{commit or 'nogit'}.json"
+    # A quick run is named apart, so it never overwrites the full run of the same commit.
+    suffix = "-quick" if args.quick else ""
+    out = Path("bench/results") / f"{datetime.now(UTC).date()}-{commit or 'nogit'}{suffix}.json"
     out.write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
     rows = [
         ("raw aiokafka + orjson drain", f"{results['raw_drain_per_s']:,} records/s"),

@@ -1,0 +1,101 @@
+"""Profile one worker draining pre-produced logins: rate, CPU per process, py-spy stacks.
+
+Run: `.venv/bin/python -m bench.profile_worker --per-record 50 --events 400000 --out prof.txt`.
+The events are `bench.throughput`'s; py-spy records the worker for `--seconds` once it commits
+its first records, in py-spy's raw (collapsed stacks) format. It prints the drain rate, the CPU
+seconds the worker, broker and Redis used meanwhile, and the worker's batch metrics.
+"""
+
+import argparse
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+
+from bench.throughput import (
+    PARTITIONS,
+    committed_total,
+    login_lines,
+    processes,
+    run_env,
+    settings_of,
+)
+from bench.workers import quiet
+from insights.embedded import StackEndpoints, embedded_stack, free_port
+from insights.producer import produce
+from streams.kafka_admin import ensure_topics
+from streams.topics import TopicNames
+
+PROCESSES = {"worker": "insights worker", "broker": "tansu", "redis": "redis-server"}
+METRICS = ("insights_batch_size_records", "insights_batch_processing_seconds_sum")
+
+
+def cpu_seconds(pattern: str) -> float:
+    """User plus system CPU seconds of every process whose command line contains `pattern`."""
+    total = 0.0
+    for process in psutil.process_iter(["cmdline"]):
+        if pattern in " ".join(process.info["cmdline"] or []):
+            times = process.cpu_times()
+            total += times.user + times.system
+    return total
+
+
+async def profile(
+    stack: StackEndpoints, per_record: int, events: int, out: Path, seconds: int
+) -> None:
+    """Fill the topic, start the worker, record it, report."""
+    claims, lines = login_lines(events, per_record)
+    env = run_env(stack)
+    settings = settings_of(env)
+    await ensure_topics(settings.kafka(), TopicNames.from_settings(settings).all(), PARTITIONS)
+    with processes(env, ["worker"]):
+        await produce(settings, claims, None, wait=True, timeout_s=120, progress=quiet)
+    await produce(settings, lines, None, wait=False, timeout_s=600, progress=quiet)
+    port = free_port()
+    py_spy = str(Path(sys.executable).parent / "py-spy")
+    with processes(env, ["worker"], metrics_ports=[port]) as (worker,):
+        done = 0
+        while done == 0:
+            done = await committed_total(settings)
+            await asyncio.sleep(0.05)
+        started = time.monotonic()
+        cpu_before = {name: cpu_seconds(pattern) for name, pattern in PROCESSES.items()}
+        spy = await asyncio.create_subprocess_exec(
+            *(py_spy, "record", "--pid", str(worker.pid), "--rate", "200", "--format", "raw"),
+            *("--output", str(out), "--duration", str(seconds)),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        while done < len(lines):
+            done = await committed_total(settings)
+            await asyncio.sleep(0.1)
+        elapsed = time.monotonic() - started
+        cpu = {name: cpu_seconds(pattern) - cpu_before[name] for name, pattern in PROCESSES.items()}
+        await spy.wait()
+        async with httpx.AsyncClient() as http:
+            metrics = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
+    rate = events * done / len(lines) / elapsed
+    print(f"drained {rate:,.0f} events/s ({per_record} per record)")
+    for name, used in cpu.items():
+        print(f"{name} CPU {used:.1f} s over {elapsed:.1f} s")
+    print("\n".join(line for line in metrics.splitlines() if line.startswith(METRICS)))
+    print(f"py-spy stacks: {out}")
+
+
+def main() -> None:
+    """Parse the arguments and run."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--per-record", type=int, default=50, help="events per Kafka record")
+    parser.add_argument("--events", type=int, default=400_000)
+    parser.add_argument("--seconds", type=int, default=12, help="how long py-spy records")
+    parser.add_argument("--out", type=Path, default=Path("worker-profile.txt"))
+    args = parser.parse_args()
+    with embedded_stack() as stack:
+        asyncio.run(profile(stack, args.per_record, args.events, args.out, args.seconds))
+
+
+if __name__ == "__main__":
+    main()
