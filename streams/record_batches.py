@@ -13,6 +13,8 @@ patch of the consumer, installed through the app's transport (no monkey-patching
   acks, with the same redelivery after a crash.
 - Offsets skipped between two fetches (compaction, transaction markers) become an acked gap, as
   upstream does for single records.
+- While no partition is assigned, the fetch loop looks again every 50 ms instead of every second
+  (a fifth of a new worker's ready time).
 """
 
 import asyncio
@@ -52,8 +54,21 @@ class RecordBatchMessage(ConsumerMessage):
         self.first_offset: int = records[0].offset
 
 
+# Upstream sleeps a whole second between looks while no partition is assigned, so a worker that
+# just joined its group waited up to 1 s (0.5 s on average) before its first fetch.
+UNASSIGNED_POLL_S = 0.05
+
+
 class RecordBatchConsumer(faust_aiokafka.Consumer):
     """Faust's aiokafka consumer, delivering fetched records per partition in bulk."""
+
+    async def _wait_next_records(self, timeout: float) -> Any:  # noqa: ASYNC109 - upstream's
+        """Upstream's, but looking again every UNASSIGNED_POLL_S while nothing is assigned."""
+        if self.flow_active and not self.app.client_only and not self._get_active_partitions():
+            self.not_waiting_next_records.set()
+            await self.sleep(UNASSIGNED_POLL_S)
+            return {}, set()
+        return await super()._wait_next_records(timeout)
 
     def ack(self, message: Message) -> bool:
         """Ack a batch message, then every earlier offset it covers (once, like Faust's ack)."""
