@@ -205,10 +205,7 @@ class RedisActiveUserStore:
         domains = sorted(
             _text(d) for d in await self.client.smembers(self.layout.org_domains(org_id))
         )
-        async with self.client.pipeline(transaction=False) as pipe:
-            for domain in domains:
-                pipe.zrange(self.layout.domain_timeline(domain), 0, -1)
-            replies = await pipe.execute() if domains else []
+        replies = await self.sorted_sets([self.layout.domain_timeline(d) for d in domains])
         return {d: DomainTimeline.decode(r) for d, r in zip(domains, replies, strict=True)}
 
     async def ping(self) -> bool:
