@@ -4,6 +4,7 @@ import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import TopicPartition
@@ -62,12 +63,8 @@ class Feed:
         for line in lines:
             routed = route(line, self.names, topic)
             futures.append(await self.producer.send(routed.topic, routed.value, key=routed.key))
-        positions = []
-        for line, metadata in zip(lines, await asyncio.gather(*futures), strict=True):
-            tp = TopicPartition(metadata.topic, metadata.partition)
-            self.sent.targets[tp] = max(self.sent.targets.get(tp, 0), metadata.offset + 1)
-            positions.append((tp, metadata.offset))
-            self.sent.events += events_in(line)
+        positions = await self.landed(futures)
+        self.sent.events += sum(events_in(line) for line in lines)
         return positions
 
     async def send_values(
@@ -79,12 +76,17 @@ class Feed:
             await self.producer.send(topic, value, key=None if value is not None else b"tombstone")
             for topic, value in records
         ]
+        positions = await self.landed(futures)
+        self.sent.events += len(records)
+        return positions
+
+    async def landed(self, futures: Sequence[Any]) -> list[tuple[TopicPartition, int]]:
+        """Await the sends; record each partition's end as a target; where each one landed."""
         positions = []
         for metadata in await asyncio.gather(*futures):
             tp = TopicPartition(metadata.topic, metadata.partition)
             self.sent.targets[tp] = max(self.sent.targets.get(tp, 0), metadata.offset + 1)
             positions.append((tp, metadata.offset))
-        self.sent.events += len(records)
         return positions
 
     async def pace(
