@@ -39,9 +39,13 @@ class TopicNames:
 
     def for_event_type(self, event_type: str) -> str | None:
         """The topic a producer routes an event type to, None if the type is unknown."""
-        return {
-            "login": self.logins,
-            "heartbeat": self.logins,
-            "plan_change": self.plan_changes,
-            "domain_claim": self.domain_claims,
-        }.get(event_type)
+        # A match, not a dict literal: `insights produce` asks once per line.
+        match event_type:
+            case "login" | "heartbeat":
+                return self.logins
+            case "plan_change":
+                return self.plan_changes
+            case "domain_claim":
+                return self.domain_claims
+            case _:
+                return None
