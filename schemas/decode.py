@@ -9,13 +9,22 @@ import orjson
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
-from schemas.events import AnyEvent, Event, Heartbeat, Login
+from schemas.events import AnyEvent, DomainClaim, Event, Heartbeat, Login, PlanChange
 
 MAX_RECORD_BYTES = 64 * 1024
 DEFAULT_FUTURE_TOLERANCE = timedelta(minutes=5)
 
 # Built once: the adapter is an immutable compiled validator, so sharing it keeps decoding pure.
 _EVENTS: TypeAdapter[AnyEvent] = TypeAdapter(Event)
+# Valid events go straight to their own model: the tagged union's dispatch cost a fifth of a
+# login's validation. Anything the model refuses is validated again through the union, whose
+# errors (an unknown tag, locations under the tag) are the ones rejections are made from.
+_BY_TYPE: dict[str, TypeAdapter[AnyEvent]] = {
+    "login": TypeAdapter(Login),
+    "heartbeat": TypeAdapter(Heartbeat),
+    "plan_change": TypeAdapter(PlanChange),
+    "domain_claim": TypeAdapter(DomainClaim),
+}
 
 
 class RejectionReason(StrEnum):
@@ -166,10 +175,12 @@ def _element_bytes(element: object, raw: bytes) -> bytes:
 
 def _check(candidate: dict[str, Any], bounds: TimeBounds) -> AnyEvent | _Problem:
     """Validate one decoded JSON object and hold its event time to the bounds."""
+    kind = candidate.get("type")
+    model = _BY_TYPE.get(kind) if isinstance(kind, str) else None
     try:
-        event = _EVENTS.validate_python(candidate)
-    except ValidationError as error:
-        return _problem_from(error.errors(include_url=False, include_context=False))
+        event = (model or _EVENTS).validate_python(candidate)
+    except ValidationError:
+        return _problem_from(_union_errors(candidate))
     # Only observations are bounded: control events (plan changes, claims) may be back-dated freely.
     if isinstance(event, Login | Heartbeat):
         if event.occurred_at < bounds.earliest:
@@ -179,6 +190,15 @@ def _check(candidate: dict[str, Any], bounds: TimeBounds) -> AnyEvent | _Problem
             detail = f"occurred_at is after {bounds.latest.isoformat()}, too far in the future"
             return _Problem(RejectionReason.IN_FUTURE, detail, "occurred_at")
     return event
+
+
+def _union_errors(candidate: dict[str, Any]) -> list[ErrorDetails]:
+    """The tagged union's errors for a candidate its own model refused."""
+    try:
+        _EVENTS.validate_python(candidate)
+    except ValidationError as error:
+        return error.errors(include_url=False, include_context=False)
+    raise AssertionError("the union accepted an event that its own model refused")
 
 
 def _problem_from(errors: list[ErrorDetails]) -> _Problem:

@@ -7,7 +7,9 @@ import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
+from schemas.decode import _EVENTS as EVENTS_UNION
 from schemas.decode import (
     MAX_RECORD_BYTES,
     Decoded,
@@ -16,12 +18,15 @@ from schemas.decode import (
     TimeBounds,
     decode_record,
 )
+from schemas.decode import _check as check_candidate
+from schemas.decode import _problem_from as problem_from
 from schemas.events import AnyEvent, DomainClaim, Heartbeat, Login, PlanChange
 from schemas.vocabulary import Plan, Product
 from tests.unit.design_examples import CLAIM, HEARTBEAT, LOGIN, PLAN_CHANGE
 
 NOW = datetime(2026, 12, 10, 12, 0, tzinfo=UTC)
 BOUNDS = TimeBounds.around(NOW, retention_days=400)
+ANY_TIME = TimeBounds(datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC))
 R = RejectionReason
 
 # Reasons that only the agents assign (routing and the claim registry), never decode_record.
@@ -615,3 +620,19 @@ def test_valid_event_round_trips(event: AnyEvent) -> None:
 def test_valid_batch_round_trips(events: list[AnyEvent]) -> None:
     raw = encode([event.model_dump(mode="json") for event in events])
     assert decode_record(raw, BOUNDS) == events
+
+
+@given(
+    st.sampled_from([LOGIN, HEARTBEAT, PLAN_CHANGE, CLAIM]),
+    st.dictionaries(st.sampled_from(KEYS), FIELD_LIKE, max_size=2),
+)
+def test_dispatch_by_type_decodes_exactly_like_the_tagged_union(
+    example: dict[str, Any], changes: dict[str, Any]
+) -> None:
+    """Valid events skip the union's dispatch; the outcome (event or rejection) is the union's."""
+    fields = {**example, **changes}
+    try:
+        expected: object = EVENTS_UNION.validate_python(fields)
+    except ValidationError as error:
+        expected = problem_from(error.errors(include_url=False, include_context=False))
+    assert check_candidate(fields, ANY_TIME) == expected
