@@ -112,17 +112,31 @@ def processes(
             stop_process(process)
 
 
-async def all_ready(ports: list[int]) -> bool:
-    """Whether every worker's /metrics says it is ready (partitions assigned, consuming)."""
+async def worker_metrics(ports: list[int]) -> list[str] | None:
+    """Every worker's /metrics text, or None while one of them does not answer yet."""
+    texts = []
     async with httpx.AsyncClient(timeout=1) as http:
         for port in ports:
             try:
-                text = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
+                texts.append((await http.get(f"http://127.0.0.1:{port}/metrics")).text)
             except httpx.TransportError:
-                return False
-            if "insights_worker_ready 1.0" not in text:
-                return False
-    return True
+                return None
+    return texts
+
+
+def all_ready(texts: list[str] | None) -> bool:
+    """Whether every worker says it is ready (partitions assigned, consuming)."""
+    return texts is not None and all("insights_worker_ready 1.0" in text for text in texts)
+
+
+def any_counted(texts: list[str] | None) -> bool:
+    """Whether some worker has written a counted login to Redis (its outcome counter moved)."""
+    return texts is not None and any(
+        float(line.rpartition(" ")[2]) > 0
+        for text in texts
+        for line in text.splitlines()
+        if line.startswith("insights_events_consumed_total{") and 'outcome="counted"' in line
+    )
 
 
 async def committed_total(settings: Settings) -> int:
@@ -148,17 +162,22 @@ async def worker_rate(
     with processes(env, *(["worker"] for _ in range(workers)), metrics_ports=ports):
         started = time.monotonic()
         ready_at: float | None = None
+        first_counted: float | None = None
         first_commit: float | None = None
         done = 0
         while done < len(lines) and time.monotonic() - started < 1800:
-            if ready_at is None and await all_ready(ports):
-                ready_at = time.monotonic()
+            if ready_at is None or first_counted is None:
+                texts = await worker_metrics(ports)
+                if ready_at is None and all_ready(texts):
+                    ready_at = time.monotonic()
+                if first_counted is None and any_counted(texts):
+                    first_counted = time.monotonic()
             done = await committed_total(settings)
             if first_commit is None and done > 0:
                 first_commit = time.monotonic()
             print(f"\r  {workers} worker(s): {done:,}/{len(lines):,} records", end="", flush=True)
             await asyncio.sleep(0.1)
-        if ready_at is None or first_commit is None or done < len(lines):
+        if ready_at is None or first_counted is None or first_commit is None or done < len(lines):
             raise RuntimeError(f"the worker did not finish: {done} of {len(lines)} records")
         # From the moment every worker consumes (metrics say ready) to the last commit: the
         # rate excludes process start and group join, which `ready_s` reports separately.
@@ -166,7 +185,10 @@ async def worker_rate(
     per_record = events / len(lines)
     return {
         "events_per_s": round(done * per_record / max(elapsed, 1e-9)),
-        "ready_s": round(first_commit - started, 2),
+        # The issue's "start to first event processed": the first login written to Redis. The
+        # first commit follows within the commit interval (1 s), and is kept for comparison.
+        "ready_s": round(first_counted - started, 2),
+        "first_commit_s": round(first_commit - started, 2),
     }
 
 
@@ -370,7 +392,11 @@ def main() -> None:
         ),
         ("raw aiokafka batch produce", f"{results['raw_produce_per_s']:,} records/s"),
         ("insights produce", f"{results['produce_per_s']:,} records/s"),
-        ("worker ready", f"{results['worker_1']['ready_s']} s"),
+        (
+            "worker ready (first login counted)",
+            f"{results['worker_1']['ready_s']} s (first commit "
+            f"{results['worker_1']['first_commit_s']} s)",
+        ),
         (
             "freshness p50 / p99",
             f"{results['freshness']['p50_s']} / {results['freshness']['p99_s']} s",

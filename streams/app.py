@@ -7,6 +7,7 @@ import faust
 
 from streams.record_batches import RecordBatchApp
 from streams.settings import Settings
+from streams.startup import TablelessStartManager
 from streams.topics import TopicNames
 
 
@@ -44,6 +45,7 @@ def create_app(settings: Settings) -> faust.App:
         consumer_max_fetch_size=4 * 1024**2,
         key_serializer="raw",
         value_serializer="raw",
+        TableManager=TablelessStartManager,
     )
 
 
