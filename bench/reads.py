@@ -117,7 +117,7 @@ def wrk_latency(
     url = f"{base}/api/v1/orgs/{ORG}/active-users?start={start}&end={end}"
     command = [
         "wrk",
-        "-t2",
+        "-t1",
         f"-c{clients}",
         f"-d{seconds}s",
         "--latency",
