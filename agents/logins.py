@@ -61,14 +61,13 @@ class LoginBatchProcessor(BatchProcessor):
         outcomes.labels(topic, "heartbeat").inc(writes.heartbeats)
         self.metrics.batch_size.labels("logins").observe(records)
         now = time.time()
-        lag = self.metrics.event_lag.labels(topic)
+        occurred = [event.occurred_at.timestamp() for event in events]
+        self.metrics.event_lag.observe_many(topic, [now - when for when in occurred])
         latest = self.latest_event
-        for event in events:
-            occurred = event.occurred_at.timestamp()
-            lag.observe(now - occurred)
-            if occurred > latest.get(event.product, 0.0):
-                latest[event.product] = occurred
-                self.metrics.product_last_event.labels(event.product).set(occurred)
+        for event, when in zip(events, occurred, strict=True):
+            if when > latest.get(event.product, 0.0):
+                latest[event.product] = when
+                self.metrics.product_last_event.labels(event.product).set(when)
 
 
 # Two: while one batch waits on Redis, the next is decoded and attributed. Login batches only

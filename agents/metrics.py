@@ -2,6 +2,8 @@
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from agents.batch_histogram import BatchHistogram
+
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 LAG_BUCKETS = (1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0, 6 * 3600.0, 86400.0, 7 * 86400.0)
 BATCH_BUCKETS = (1, 10, 50, 100, 250, 500, 1000, 2000, 5000, 10000)
@@ -33,12 +35,12 @@ class WorkerMetrics:
             ["topic"],
             registry=registry,
         )
-        self.event_lag = Histogram(
+        self.event_lag = BatchHistogram(
             "insights_event_lag_seconds",
             "Processing time minus occurred_at of logins and heartbeats.",
-            ["topic"],
-            buckets=LAG_BUCKETS,
-            registry=registry,
+            "topic",
+            LAG_BUCKETS,
+            registry,
         )
         self.batch_seconds = Histogram(
             "insights_batch_processing_seconds",
