@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from prometheus_client import CollectorRegistry
 from prometheus_client.metrics import MetricWrapperBase
 
+from agents.batch_histogram import BatchHistogram
 from agents.metrics import WorkerMetrics
 from reader.metrics import ReaderMetrics
 from reader.server import process_registry
@@ -44,6 +45,10 @@ def catalogue() -> dict[str, frozenset[str]]:
         for metric in vars(metrics).values():
             if isinstance(metric, MetricWrapperBase):
                 names.update(_sample_names(metric))
+            elif isinstance(metric, BatchHistogram):  # no `_created`: it keeps no creation time
+                labels = frozenset({metric.label})
+                names.update({metric.name + "_sum": labels, metric.name + "_count": labels})
+                names[metric.name + "_bucket"] = labels | {"le"}
     for family in reader_registry.collect():  # process, platform and GC collectors
         for sample in family.samples:
             names[sample.name] = names.get(sample.name, frozenset()) | frozenset(sample.labels)
