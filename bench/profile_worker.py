@@ -17,6 +17,7 @@ import psutil
 
 from bench.throughput import (
     PARTITIONS,
+    apply_claims,
     committed_total,
     login_lines,
     processes,
@@ -51,8 +52,7 @@ async def profile(
     env = run_env(stack)
     settings = settings_of(env)
     await ensure_topics(settings.kafka(), TopicNames.from_settings(settings).all(), PARTITIONS)
-    with processes(env, ["worker"]):
-        await produce(settings, claims, None, wait=True, timeout_s=120, progress=quiet)
+    await apply_claims(env, claims)
     await produce(settings, lines, None, wait=False, timeout_s=600, progress=quiet)
     port = free_port()
     py_spy = str(Path(sys.executable).parent / "py-spy")
