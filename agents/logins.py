@@ -70,11 +70,9 @@ class LoginBatchProcessor(BatchProcessor):
                 self.metrics.product_last_event.labels(event.product).set(when)
 
 
-# Two: while one batch waits on Redis, the next is decoded and attributed. Login batches only
-# add to HyperLogLogs and sets, so their writes commute; more would only queue at Redis.
-LOGIN_BATCHES_IN_FLIGHT = 2
-
-
-def register_login_agent(app: Any, topic: Any, process: LoginBatchProcessor) -> Any:
-    """Attach the logins agent."""
-    return register_batch_agent(app, topic, "count_logins", process, LOGIN_BATCHES_IN_FLIGHT)
+def register_login_agent(
+    app: Any, topic: Any, process: LoginBatchProcessor, batches_in_flight: int
+) -> Any:
+    """Attach the logins agent; login batches only add to HyperLogLogs and sets, so their writes
+    commute and several can be in flight (INSIGHTS_LOGIN_BATCHES_IN_FLIGHT)."""
+    return register_batch_agent(app, topic, "count_logins", process, batches_in_flight)

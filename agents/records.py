@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 import orjson
 
@@ -13,9 +13,11 @@ from schemas.events import AnyEvent
 E = TypeVar("E", bound=AnyEvent)
 
 
-@dataclass(frozen=True, slots=True)
-class SourceRecord:
-    """One Kafka record: its bytes and where it came from (for dead-letter headers)."""
+class SourceRecord(NamedTuple):
+    """One Kafka record: its bytes and where it came from (for dead-letter headers).
+
+    A tuple, not a frozen dataclass: one is built per fetched record, and a frozen dataclass's
+    __init__ cost three times as much (6% of the worker's time with one event per record)."""
 
     value: bytes
     topic: str

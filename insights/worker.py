@@ -36,7 +36,9 @@ def build_worker_app(settings: Settings, registry: CollectorRegistry) -> faust.A
     )
     dead_letters = FaustDeadLetters(topics.dead_letters, metrics)
     args: tuple[Any, ...] = (store, dead_letters, metrics, settings.retention_days)
-    register_login_agent(app, topics.logins, LoginBatchProcessor(*args))
+    register_login_agent(
+        app, topics.logins, LoginBatchProcessor(*args), settings.login_batches_in_flight
+    )
     register_plan_agent(app, topics.plan_changes, PlanChangeProcessor(*args))
     register_claim_agent(app, topics.domain_claims, DomainClaimProcessor(*args))
     register_monitoring(app, metrics)

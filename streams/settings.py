@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     event_loop: Literal["uvloop", "asyncio"] = "uvloop"
     # Most records one fetch hands an agent as one batch (one Redis round trip each way).
     fetch_max_records: int = Field(default=10_000, ge=1)
+    # Login batches decoded and attributed while earlier ones are still being written: the
+    # worker's CPU and Redis overlap. Each holds one partition's fetch (at most 4 MiB of records)
+    # in memory, decoded; all of them are redelivered after a crash (PFADD makes that harmless).
+    login_batches_in_flight: int = Field(default=4, ge=1, le=64)
 
     def kafka(self) -> str:
         """The bootstrap servers, or a clear error naming the variable."""

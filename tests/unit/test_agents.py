@@ -84,7 +84,7 @@ async def test_logins_are_counted_per_org_plan_and_day_and_bad_records_dead_lett
         app, app.topic("plans"), PlanChangeProcessor(store, letters, metrics, 400)
     )
     logins = register_login_agent(
-        app, app.topic("logins"), LoginBatchProcessor(store, letters, metrics, 400)
+        app, app.topic("logins"), LoginBatchProcessor(store, letters, metrics, 400), 2
     )
     async with claims.test_context() as agent:
         await agent.put(
@@ -144,7 +144,7 @@ async def test_a_redis_outage_holds_the_batch_until_the_write_lands(
     store, letters, metrics = parts
     store.failures_left = 2
     logins = register_login_agent(
-        app, app.topic("logins"), LoginBatchProcessor(store, letters, metrics, 400)
+        app, app.topic("logins"), LoginBatchProcessor(store, letters, metrics, 400), 2
     )
     async with logins.test_context() as agent:
         await agent.put(event(type="heartbeat", product="jsm", occurred_at=at(3)))
