@@ -37,9 +37,10 @@ _METADATA_V0 = (
 )
 
 
-# The embedded broker holds the first JoinGroup for about half the session timeout; 6 s / 0.5 s
-# gives a worker that is consuming within ~5 s and survives consumer-thread stalls under load.
-EMBEDDED_GROUP_TIMING = {"INSIGHTS_SESSION_TIMEOUT_S": "6", "INSIGHTS_HEARTBEAT_INTERVAL_S": "0.5"}
+# The embedded broker holds the first JoinGroup for half the session timeout, rounded up to whole
+# seconds: 4 s / 0.5 s gives a worker consuming within ~4 s, a dead worker's partitions moving
+# after 4 s, and eight heartbeats of slack for consumer-thread stalls under load.
+EMBEDDED_GROUP_TIMING = {"INSIGHTS_SESSION_TIMEOUT_S": "4", "INSIGHTS_HEARTBEAT_INTERVAL_S": "0.5"}
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ def create_app(settings: Settings) -> faust.App:
         key_serializer="raw",
         value_serializer="raw",
         TableManager=TablelessStartManager,
+        fetch_max_wait_ms=round(settings.fetch_max_wait_s * 1000),
     )
 
 

@@ -15,6 +15,11 @@ patch of the consumer, installed through the app's transport (no monkey-patching
   upstream does for single records.
 - While no partition is assigned, the fetch loop looks again every 50 ms instead of every second
   (a fifth of a new worker's ready time).
+- The broker may hold a fetch `fetch_max_wait_ms` (INSIGHTS_FETCH_MAX_WAIT_S) instead of Faust's
+  hard-coded 1.5 s. aiokafka keeps one fetch in flight per broker and leaves out partitions
+  whose records the agent has not taken yet, so while logins are being processed the next fetch
+  asks only for the quiet topics (plan changes, claims), the broker holds it for the whole wait,
+  and the logins fetched behind it wait as long: up to 1.5 s idle between two login batches.
 """
 
 import asyncio
@@ -59,8 +64,22 @@ class RecordBatchMessage(ConsumerMessage):
 UNASSIGNED_POLL_S = 0.05
 
 
+class ShortFetchWaitThread(faust_aiokafka.AIOKafkaConsumerThread):
+    """Faust's consumer thread, with the app's fetch wait instead of a fixed 1.5 s."""
+
+    def _create_worker_consumer(self, transport: Any) -> Any:
+        consumer = super()._create_worker_consumer(transport)
+        # Upstream passes fetch_max_wait_ms=1500 with no setting to change it; the consumer hands
+        # this attribute to its Fetcher when it starts, which happens after this returns.
+        consumer._fetch_max_wait_ms = cast(RecordBatchApp, self.app).fetch_max_wait_ms
+        return consumer
+
+
 class RecordBatchConsumer(faust_aiokafka.Consumer):
     """Faust's aiokafka consumer, delivering fetched records per partition in bulk."""
+
+    def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
+        return ShortFetchWaitThread(self, loop=self.loop, beacon=self.beacon)
 
     async def _wait_next_records(self, timeout: float) -> Any:  # noqa: ASYNC109 - upstream's
         """Upstream's, but looking again every UNASSIGNED_POLL_S while nothing is assigned."""
@@ -160,6 +179,11 @@ class RecordBatchTransport(faust_aiokafka.Transport):
 
 class RecordBatchApp(faust.App):
     """A Faust app whose consumer hands fetched records to agents in bulk."""
+
+    def __init__(self, *args: Any, fetch_max_wait_ms: int = 1500, **options: Any) -> None:
+        """Faust's app, plus how long the broker may hold a fetch that finds no records."""
+        super().__init__(*args, **options)
+        self.fetch_max_wait_ms = fetch_max_wait_ms
 
     def _new_transport(self) -> Any:
         return RecordBatchTransport(self.conf.broker_consumer, self)

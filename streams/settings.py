@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     # Loopback by default; a container sets 0.0.0.0 so Prometheus can scrape it.
     worker_metrics_host: str = "127.0.0.1"
     # Kafka's own client defaults: safe against real brokers. The embedded broker holds the
-    # first JoinGroup for about half the session timeout, so the demo and tests use 6 s / 0.5 s.
+    # first JoinGroup for about half the session timeout, so the demo and tests use 4 s / 0.5 s.
     session_timeout_s: float = Field(default=45.0, gt=0)
     heartbeat_interval_s: float = Field(default=3.0, gt=0)
     commit_interval_s: float = Field(default=1.0, gt=0)
@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     event_loop: Literal["uvloop", "asyncio"] = "uvloop"
     # Most records one fetch hands an agent as one batch (one Redis round trip each way).
     fetch_max_records: int = Field(default=10_000, ge=1)
+    # How long the broker may hold a fetch that finds nothing new. aiokafka sends one fetch per
+    # broker at a time, so a fetch of idle topics delays the next logins fetch by as much.
+    fetch_max_wait_s: float = Field(default=0.1, ge=0.001, le=30)
     # Login batches decoded and attributed while earlier ones are still being written: the
     # worker's CPU and Redis overlap. Each holds one partition's fetch (at most 4 MiB of records)
     # in memory, decoded; all of them are redelivered after a crash (PFADD makes that harmless).
