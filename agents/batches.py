@@ -37,18 +37,21 @@ async def consume_in_batches(stream: Any, handle: BatchHandler, in_flight: int =
     failed batch is never committed and is redelivered to whichever worker owns it next.
 
     `in_flight` > 1 lets the next batch start (decode, attribute) while earlier ones are still
-    being written, so the worker's CPU and Redis work overlap. Each batch is released as its write
-    lands, and Faust commits only runs of consecutive acked offsets, so a commit never passes a
-    batch that is still being written.
+    being written, so the worker's CPU and Redis work overlap. Batches are released in the order
+    they were fetched (`InOrderRelease`): Faust commits the first run of consecutive acked offsets
+    even when it does not start at the committed offset (always on a partition without one), so
+    a later batch of a partition acked before an earlier one would let a commit pass a batch
+    still being written, and a crash then would lose it.
     """
     running: deque[asyncio.Future[None]] = deque()
+    release = InOrderRelease()
     try:
         async for events in stream.take_events(1, within=1.0):
             for event in events:
                 event.message.incref()
             records = [record for event in events for record in source_records(event)]
             task: asyncio.Future[None] = asyncio.ensure_future(handle(records))
-            task.add_done_callback(release_when_written(list(events)))
+            release.track(task, list(events))
             running.append(task)
             while running and (len(running) >= in_flight or running[0].done()):
                 await running.popleft()  # a failure propagates, its batch still held
@@ -62,19 +65,35 @@ async def consume_in_batches(stream: Any, handle: BatchHandler, in_flight: int =
         raise
 
 
-def release_when_written(events: list[Any]) -> Callable[[asyncio.Future[None]], None]:
-    """A done-callback dropping the held reference of a batch whose handler succeeded.
+class InOrderRelease:
+    """Drops the held references of fetched batches in fetch order, each once its handler and
+    every earlier batch's handler succeeded.
 
-    It runs as soon as the write lands, even if no further records arrive to move the loop on.
+    It runs from the handlers' done-callbacks, so a batch is released as soon as its write and
+    the earlier ones landed, even if no further records arrive to move the loop on. A failed or
+    interrupted batch is held for good, and so is every batch after it: none of them is
+    committed, all are redelivered after the restart (their writes are idempotent).
     """
 
-    def release(task: asyncio.Future[None]) -> None:
-        if task.cancelled() or task.exception() is not None:
-            return  # held for good: never committed, redelivered after the restart
-        for event in events:
-            event.ack()
+    def __init__(self) -> None:
+        """No batch tracked yet."""
+        self.pending: deque[tuple[asyncio.Future[None], list[Any]]] = deque()
 
-    return release
+    def track(self, task: asyncio.Future[None], events: list[Any]) -> None:
+        """Hold `events` until `task` and every task tracked before it succeeded."""
+        self.pending.append((task, events))
+        task.add_done_callback(self.release_ready)
+
+    def release_ready(self, _: asyncio.Future[None]) -> None:
+        """Ack the leading run of batches whose handlers succeeded."""
+        pending = self.pending
+        while pending:
+            task, events = pending[0]
+            if not task.done() or task.cancelled() or task.exception() is not None:
+                return
+            pending.popleft()
+            for event in events:
+                event.ack()
 
 
 def register_batch_agent(

@@ -102,3 +102,53 @@ async def test_a_failed_batch_stays_unacknowledged_and_stops_the_agent() -> None
     with pytest.raises(RuntimeError, match="boom"):
         await consume_in_batches(stream, handle, in_flight=1)
     assert stream.acked == [0]
+
+
+@pytest.mark.parametrize("finish_order", [(2, 1, 0), (1, 2, 0), (0, 2, 1), (2, 0, 1)])
+async def test_batches_are_acknowledged_in_fetch_order_whatever_order_they_finish_in(
+    finish_order: tuple[int, int, int],
+) -> None:
+    """Faust commits the first run of acked offsets even past an unacked earlier one: a later
+    batch must never be acknowledged while an earlier batch is still being written."""
+    stream = FakeStream([0, 1, 2])
+    may_finish = {offset: asyncio.Event() for offset in (0, 1, 2)}
+    finished: list[int] = []
+    acked_at_finish: dict[int, list[int]] = {}
+
+    async def handle(records: Sequence[SourceRecord]) -> None:
+        offset = records[0].offset
+        await may_finish[offset].wait()
+        finished.append(offset)
+        acked_at_finish[offset] = list(stream.acked)
+
+    async def finish_in_order() -> None:
+        for offset in finish_order:
+            await asyncio.sleep(0.01)
+            may_finish[offset].set()
+
+    releaser = asyncio.ensure_future(finish_in_order())
+    await consume_in_batches(stream, handle, in_flight=3)
+    await releaser
+    assert finished == list(finish_order)
+    assert stream.acked == [0, 1, 2]
+    for offset, acked in acked_at_finish.items():
+        # Nothing later than a batch still being written was acknowledged meanwhile.
+        unfinished = {o for o in (0, 1, 2) if o not in finished[: finished.index(offset)]}
+        assert all(o < min(unfinished) for o in acked)
+
+
+async def test_a_failed_batch_holds_every_later_batch_too() -> None:
+    """Later batches that were written are redelivered with the failed one, never committed."""
+    stream = FakeStream([0, 1, 2])
+    first_may_fail = asyncio.Event()
+
+    async def handle(records: Sequence[SourceRecord]) -> None:
+        if records[0].offset == 0:
+            await first_may_fail.wait()
+            raise RuntimeError("boom")
+        if records[0].offset == 2:
+            asyncio.get_running_loop().call_later(0.01, first_may_fail.set)
+
+    with pytest.raises(RuntimeError, match="boom"):
+        await consume_in_batches(stream, handle, in_flight=3)
+    assert stream.acked == []
