@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
 from redis.asyncio import Redis, RedisCluster
@@ -51,6 +52,20 @@ async def queue_script(
 def _text(value: bytes | str) -> str:
     """Redis replies are bytes unless decoding was asked for."""
     return value.decode() if isinstance(value, bytes) else value
+
+
+# Keys a worker keeps writing (every batch meets the same org, product, plan and day keys); each
+# entry is about 300 bytes.
+KEY_FACTS_REMEMBERED = 16_384
+
+
+@lru_cache(maxsize=KEY_FACTS_REMEMBERED)
+def key_facts(
+    layout: KeyLayout, key: str, key_day: date, retention: timedelta
+) -> tuple[str, str, int]:
+    """A HyperLogLog key's hash slot, its exact companion set and its expiry (unix seconds)."""
+    expire_at = int((day_end(key_day) + retention).timestamp())
+    return layout.hash_tag(key), layout.exact_companion(key), expire_at
 
 
 class RedisUnavailableError(RuntimeError):
@@ -164,14 +179,14 @@ class RedisActiveUserStore:
         """ADD_MEMBERS calls for a batch: per hash slot (one org's keys), up to ARGS_PER_CALL."""
         calls: list[tuple[list[str], list[str | int]]] = []
         open_calls: dict[str, tuple[list[str], list[str | int]]] = {}
+        key_days = writes.key_days
         for key, members in writes.additions.items():
-            slot = self.layout.hash_tag(key)
+            slot, companion, expire_at = key_facts(self.layout, key, key_days[key], self.retention)
             call = open_calls.get(slot)
             if call is None or len(call[1]) + len(members) > ARGS_PER_CALL:
                 call = open_calls[slot] = ([], [EXACT_LIMIT, OVERFLOWED])
                 calls.append(call)
-            expire_at = int((day_end(writes.key_days[key]) + self.retention).timestamp())
-            call[0].extend((key, self.layout.exact_companion(key)))
+            call[0].extend((key, companion))
             call[1].extend((expire_at, len(members)))
             call[1].extend(members)
         return calls
