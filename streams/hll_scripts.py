@@ -5,16 +5,23 @@
 # per command than per argument, so a batch is a few calls, not one per key.
 # PFADD always; the set keeps ids only until it outgrows the limit, then shrinks to the sentinel
 # (more than `limit` new members overflow it at once, without adding them first).
+# A key's expire-at never changes (its day's end plus retention) and is set in the same atomic
+# call that creates the key, so it is set again only when the call changed the key: PFADD
+# returned 1, or the set was still exact. Most keys of a busy org are overflowed sets and
+# HyperLogLogs whose registers a repeat visitor does not move: two Redis calls each, not four.
 ADD_MEMBERS = """
 local limit, sentinel = tonumber(ARGV[1]), ARGV[2]
 local a = 3
 for k = 1, #KEYS, 2 do
   local expire_at, n = ARGV[a], tonumber(ARGV[a + 1])
   local first, last = a + 2, a + 1 + n
+  local changed = 0
   for s = first, last, 4000 do
-    redis.call('PFADD', KEYS[k], unpack(ARGV, s, math.min(s + 3999, last)))
+    changed = changed + redis.call('PFADD', KEYS[k], unpack(ARGV, s, math.min(s + 3999, last)))
   end
-  redis.call('EXPIREAT', KEYS[k], expire_at)
+  if changed > 0 then
+    redis.call('EXPIREAT', KEYS[k], expire_at)
+  end
   local set = KEYS[k + 1]
   if redis.call('SISMEMBER', set, sentinel) == 0 then
     if n <= limit then
@@ -24,8 +31,8 @@ for k = 1, #KEYS, 2 do
       redis.call('DEL', set)
       redis.call('SADD', set, sentinel)
     end
+    redis.call('EXPIREAT', set, expire_at)
   end
-  redis.call('EXPIREAT', set, expire_at)
   a = last + 1
 end
 return 1
