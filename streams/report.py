@@ -10,9 +10,10 @@ from streams.core.series import (
     SERIES_NAMES,
     Coverage,
     SeriesQuery,
+    month_cover,
     period_status,
+    series_union_keys,
     shape,
-    union_keys,
 )
 from streams.core.timelines import DomainTimeline, claim_window
 
@@ -62,16 +63,20 @@ async def active_users(
 ) -> dict[str, Any]:
     """Build the API document: coverage first, then one union count per (period, series)."""
     periods = query.periods()
+    period_days = [period.days() for period in periods]
     covered = await reader.covered_days(query.products, query.start, query.end)
-    statuses = [period_status(period, query.products, covered, today) for period in periods]
+    statuses = [
+        period_status(period, query.products, covered, today, days)
+        for period, days in zip(periods, period_days, strict=True)
+    ]
     groups: list[list[str]] = []
-    for period, status in zip(periods, statuses, strict=True):
+    for days, status in zip(period_days, statuses, strict=True):
         if not status.missing:
-            groups.extend(union_keys(layout, query, period.days(), s) for s in SERIES_NAMES)
+            groups.extend(series_union_keys(layout, query, month_cover(days)))
     any_covered = not all(status.missing for status in statuses)
     if any_covered:
-        all_days = [day for period in periods for day in period.days()]
-        groups.extend(union_keys(layout, query, all_days, s) for s in SERIES_NAMES)
+        all_days = [day for days in period_days for day in days]
+        groups.extend(series_union_keys(layout, query, month_cover(all_days)))
     values = iter(await reader.count_unions(groups))
     counts = [
         None if status.missing else {s: next(values) for s in SERIES_NAMES} for status in statuses

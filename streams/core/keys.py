@@ -15,6 +15,11 @@ EXACT_LIMIT = 64
 OVERFLOWED = "\x00overflowed"
 
 
+def month_label(month: date) -> str:
+    """`YYYY-MM`, the date part of a month rollup's key."""
+    return month.strftime("%Y-%m")
+
+
 @dataclass(frozen=True, slots=True)
 class KeyLayout:
     """Names every Redis key; an org's keys share a hash tag, so multi-key reads work on Cluster."""
@@ -23,13 +28,18 @@ class KeyLayout:
 
     def active_users(self, org_id: str, product: Product | str, plan: Plan | str, day: date) -> str:
         """HyperLogLog of the distinct user ids of an org, product (or all), plan (or all), day."""
-        return f"{self.prefix}:{{{org_id}}}:hll:{product}:{plan}:{day.isoformat()}"
+        return self.series_prefix(org_id, product, plan) + day.isoformat()
 
     def monthly_active_users(
         self, org_id: str, product: Product | str, plan: Plan | str, month: date
     ) -> str:
         """Write-time month rollup of the day keys: a long range reads ~12 months, not 365 days."""
-        return f"{self.prefix}:{{{org_id}}}:hll:{product}:{plan}:{month.strftime('%Y-%m')}"
+        return self.series_prefix(org_id, product, plan) + month_label(month)
+
+    def series_prefix(self, org_id: str, product: Product | str, plan: Plan | str) -> str:
+        """What the day and month keys of one series share: a key is this plus its day or month
+        label (a report names thousands of keys; the prefix is built once per series)."""
+        return f"{self.prefix}:{{{org_id}}}:hll:{product}:{plan}:"
 
     @staticmethod
     def hash_tag(key: str) -> str:

@@ -6,8 +6,8 @@ from datetime import date
 from typing import Any
 
 from schemas.vocabulary import PLANS, PRODUCTS, Product
-from streams.core.days import Bucket, Interval, buckets, day_range, month_last_day
-from streams.core.keys import ALL, KeyLayout
+from streams.core.days import Bucket, Interval, buckets, month_last_day
+from streams.core.keys import ALL, KeyLayout, month_label
 
 SERIES_NAMES: tuple[str, ...] = (ALL, *(plan.value for plan in PLANS))
 Coverage = set[tuple[Product, date]]
@@ -42,32 +42,34 @@ class PeriodStatus:
 
 
 def period_status(
-    bucket: Bucket, products: Sequence[Product], covered: Coverage, today: date
+    bucket: Bucket,
+    products: Sequence[Product],
+    covered: Coverage,
+    today: date,
+    days: Sequence[date] | None = None,
 ) -> PeriodStatus:
-    """Missing when no (product, day) is covered; partial when some are not, or it is not over."""
-    cells = [(product, day) for product in products for day in bucket.days()]
-    covered_cells = sum(1 for cell in cells if cell in covered)
+    """Missing when no (product, day) is covered; partial when some are not, or it is not over.
+    `days` are the bucket's days, when the caller already listed them."""
+    days = bucket.days() if days is None else days
+    covered_cells = sum(1 for product in products for day in days if (product, day) in covered)
     if covered_cells == 0:
         return PeriodStatus(missing=True, partial=False)
-    return PeriodStatus(missing=False, partial=covered_cells < len(cells) or bucket.last >= today)
+    cells = len(products) * len(days)
+    return PeriodStatus(missing=False, partial=covered_cells < cells or bucket.last >= today)
 
 
 def month_cover(days: Sequence[date]) -> tuple[list[date], list[date]]:
-    """Split days into whole calendar months (by first day) and the leftover single days."""
+    """Split distinct days into whole calendar months (by first day) and leftover single days."""
     if len(days) < 28:  # too short to hold a whole month: skip the search (hot for daily series)
         return [], list(days)
-    present = set(days)
-    months: list[date] = []
-    singles: list[date] = []
+    per_month: dict[date, int] = {}
     for day in days:
         first = day.replace(day=1)
-        if day != first and first in months:
-            continue
-        whole = all(d in present for d in day_range(first, month_last_day(first)))
-        if whole and day == first:
-            months.append(first)
-        elif not whole:
-            singles.append(day)
+        per_month[first] = per_month.get(first, 0) + 1
+    # Distinct days: a month is whole when all of its days are among them.
+    whole = {first for first, count in per_month.items() if count == month_last_day(first).day}
+    months = [day for day in days if day.day == 1 and day in whole]
+    singles = [day for day in days if day.replace(day=1) not in whole]
     return months, singles
 
 
@@ -76,12 +78,22 @@ def union_keys(
 ) -> list[str]:
     """The keys whose union (one multi-key count) is a value, never a sum: month rollups for
     whole months, day keys for the rest, so a year reads about 12 keys instead of 365."""
+    return series_union_keys(layout, query, month_cover(days), (series,))[0]
+
+
+def series_union_keys(
+    layout: KeyLayout,
+    query: SeriesQuery,
+    cover: tuple[list[date], list[date]],
+    series_names: Sequence[str] = SERIES_NAMES,
+) -> list[list[str]]:
+    """`union_keys` of each series over the same days, split into months and single days once."""
     product = ALL if query.product is None else query.product.value
-    months, singles = month_cover(days)
-    return [
-        *(layout.monthly_active_users(query.org_id, product, series, m) for m in months),
-        *(layout.active_users(query.org_id, product, series, day) for day in singles),
-    ]
+    months, singles = cover
+    labels = [month_label(month) for month in months]
+    labels.extend(day.isoformat() for day in singles)
+    prefixes = (layout.series_prefix(query.org_id, product, series) for series in series_names)
+    return [[prefix + label for label in labels] for prefix in prefixes]
 
 
 def shape(

@@ -3,15 +3,18 @@
 from datetime import date, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from schemas.vocabulary import PRODUCTS, Product
-from streams.core.days import Bucket, Interval
+from streams.core.days import Bucket, Interval, day_range, month_last_day
 from streams.core.keys import KeyLayout
 from streams.core.series import (
     SERIES_NAMES,
     Coverage,
     PeriodStatus,
     SeriesQuery,
+    month_cover,
     period_status,
     shape,
     union_keys,
@@ -197,3 +200,24 @@ def test_shape_of_a_wholly_missing_range_is_null_everywhere() -> None:
     assert document["series"] == {name: [None, None, None] for name in SERIES_NAMES}
     assert document["totals"] == dict.fromkeys(SERIES_NAMES)
     assert document["missing"] == [True, True, True]
+
+
+@given(
+    st.sets(st.integers(0, 800), max_size=500),
+    st.dates(date(2024, 1, 1), date(2027, 12, 1)),
+)
+def test_month_cover_splits_days_into_whole_months_and_the_rest(
+    offsets: set[int], origin: date
+) -> None:
+    days = [origin + timedelta(days=offset) for offset in sorted(offsets)]
+    present = set(days)
+
+    def whole(first: date) -> bool:
+        return all(day in present for day in day_range(first, month_last_day(first)))
+
+    months, singles = month_cover(days)
+    if len(days) < 28:
+        assert (months, singles) == ([], days)
+        return
+    assert months == [day for day in days if day.day == 1 and whole(day)]
+    assert singles == [day for day in days if not whole(day.replace(day=1))]
