@@ -7,10 +7,11 @@ from datetime import date
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from reader.api import api_router
+from reader.api import SeriesEndpoint, api_router
 from reader.context import ReaderContext, ReaderStore, utc_today
 from reader.dashboard import dashboard_router
 from reader.errors import install_error_handlers
+from reader.fast_path import SeriesFastPath
 from reader.metrics import MetricsMiddleware, ReaderMetrics
 from reader.openapi import document_openapi
 from reader.probes import probe_router
@@ -45,8 +46,11 @@ def create_reader_app(
     tokens: TokenStore | None = None,
     registry: CollectorRegistry | None = None,
     today: Callable[[], date] | None = None,
+    fast_path: bool = True,
 ) -> FastAPI:
-    """The reader; without a store or tokens it builds Redis ones from settings (lazily)."""
+    """The reader; without a store or tokens it builds Redis ones from settings (lazily).
+
+    `fast_path=False` leaves every request to FastAPI (the tests compare both)."""
     client: RedisClient | None = None
     if store is None or tokens is None:
         client = connect_redis(settings, fail_fast_s=REDIS_TIMEOUT_S)
@@ -71,8 +75,11 @@ def create_reader_app(
     )
     install_error_handlers(app)
     document_openapi(app)
+    series = SeriesEndpoint(context)
+    if fast_path:
+        app.add_middleware(SeriesFastPath, series=series)  # inside the request metrics
     app.add_middleware(MetricsMiddleware, metrics=ReaderMetrics(registry), router=app.router)
-    app.include_router(api_router(context))
+    app.include_router(api_router(context, series))
     app.include_router(probe_router(store, registry))
     app.include_router(dashboard_router())  # public: the page holds no data, the API checks tokens
     return app

@@ -489,3 +489,60 @@ async def test_healthz_touches_no_store(reader: Reader) -> None:
     reader.store.down = True
     response = await reader.get("/healthz", headers=None)
     assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+# --- the fast path -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "params", "headers"),
+    [
+        ("GET", ACTIVE_USERS, {}, ACME),
+        ("GET", ACTIVE_USERS, {"start": "2026-12-01", "end": "2026-12-31"}, ACME),
+        ("GET", ACTIVE_USERS, {"product": "jira", "interval": "week"}, ACME),
+        ("GET", ACTIVE_USERS, {"start": "2026-02-30"}, ACME),
+        ("GET", ACTIVE_USERS, {}, None),
+        ("GET", ACTIVE_USERS, {}, {"Authorization": "Bearer nope"}),
+        ("GET", "/api/v1/orgs/globex/active-users", {}, ACME),
+        ("GET", f"/api/v1/orgs/{LONG_ORG}/active-users", {}, ACME),
+        ("GET", "/api/v1/orgs/acme/active-users/", {}, ACME),
+        ("GET", ACTIVE_USERS + ".csv", {}, ACME),
+        ("HEAD", ACTIVE_USERS, {}, ACME),
+        ("POST", ACTIVE_USERS, {}, ACME),
+    ],
+)
+async def test_the_fast_path_answers_exactly_as_the_framework(
+    method: str, path: str, params: dict[str, str], headers: dict[str, str] | None
+) -> None:
+    """Same status, headers and body with and without the fast path, success or not."""
+    store, tokens = ReaderMemoryStore(), MemoryTokenStore()
+    await ingest(store, december())
+    for org in ("acme", "globex"):
+        await tokens.create(org)
+    answers = []
+    for fast_path in (True, False):
+        app = create_reader_app(
+            Settings(key_prefix="mem"),
+            store=store,
+            tokens=tokens,
+            registry=CollectorRegistry(),
+            today=lambda: TODAY,
+            fast_path=fast_path,
+        )
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://reader") as http:
+            response = await http.request(method, path, params=params, headers=headers)
+        answers.append((response.status_code, response.headers.raw, response.content))
+    assert answers[0] == answers[1]
+
+
+async def test_the_fast_path_is_counted_under_the_route_template(reader: Reader) -> None:
+    """Requests it answers appear in the request metrics like the framework's."""
+    assert (await reader.get(ACTIVE_USERS)).status_code == 200
+    assert (await reader.get(ACTIVE_USERS, headers=None)).status_code == 401
+    labels = {"route": "/api/v1/orgs/{org_id}/active-users", "method": "GET"}
+    for status in ("200", "401"):
+        value = reader.registry.get_sample_value(
+            "insights_reader_requests_total", {**labels, "status": status}
+        )
+        assert value == 1.0, status
