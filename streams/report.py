@@ -12,8 +12,8 @@ from streams.core.series import (
     SeriesQuery,
     month_cover,
     period_status,
-    series_union_keys,
     shape,
+    union_keys,
 )
 from streams.core.timelines import DomainTimeline, claim_window
 
@@ -72,11 +72,11 @@ async def active_users(
     groups: list[list[str]] = []
     for days, status in zip(period_days, statuses, strict=True):
         if not status.missing:
-            groups.extend(series_union_keys(layout, query, month_cover(days)))
+            groups.extend(union_keys(layout, query, month_cover(days)))
     any_covered = not all(status.missing for status in statuses)
     if any_covered:
         all_days = [day for days in period_days for day in days]
-        groups.extend(series_union_keys(layout, query, month_cover(all_days)))
+        groups.extend(union_keys(layout, query, month_cover(all_days)))
     values = iter(await reader.count_unions(groups))
     counts = [
         None if status.missing else {s: next(values) for s in SERIES_NAMES} for status in statuses

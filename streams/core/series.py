@@ -74,20 +74,14 @@ def month_cover(days: Sequence[date]) -> tuple[list[date], list[date]]:
 
 
 def union_keys(
-    layout: KeyLayout, query: SeriesQuery, days: Sequence[date], series: str
-) -> list[str]:
-    """The keys whose union (one multi-key count) is a value, never a sum: month rollups for
-    whole months, day keys for the rest, so a year reads about 12 keys instead of 365."""
-    return series_union_keys(layout, query, month_cover(days), (series,))[0]
-
-
-def series_union_keys(
     layout: KeyLayout,
     query: SeriesQuery,
     cover: tuple[list[date], list[date]],
     series_names: Sequence[str] = SERIES_NAMES,
 ) -> list[list[str]]:
-    """`union_keys` of each series over the same days, split into months and single days once."""
+    """Per series, the keys whose union (one multi-key count) is a value, never a sum: month
+    rollups for the whole months of `cover` (`month_cover` of the days, split once for every
+    series), day keys for the rest, so a year reads about 12 keys instead of 365."""
     product = ALL if query.product is None else query.product.value
     months, singles = cover
     labels = [month_label(month) for month in months]

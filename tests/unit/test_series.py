@@ -155,8 +155,8 @@ def test_union_keys_are_one_day_key_per_day_of_one_org(
     layout = KeyLayout()
     query = SeriesQuery("acme", product, date(2026, 12, 1), date(2026, 12, 31), Interval.MONTH)
     days = [date(2026, 12, 30), date(2026, 12, 31), date(2027, 1, 1)]
-    assert union_keys(layout, query, days, series) == [
-        layout.active_users("acme", product_part, series, day) for day in days
+    assert union_keys(layout, query, month_cover(days), (series,)) == [
+        [layout.active_users("acme", product_part, series, day) for day in days]
     ]
 
 
