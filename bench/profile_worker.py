@@ -45,7 +45,13 @@ def cpu_seconds(pattern: str) -> float:
 
 
 async def profile(
-    stack: StackEndpoints, per_record: int, events: int, out: Path, seconds: int
+    stack: StackEndpoints,
+    per_record: int,
+    events: int,
+    out: Path,
+    seconds: int,
+    *,
+    gil_only: bool = False,
 ) -> None:
     """Fill the topic, start the worker, record it, report."""
     claims, lines = login_lines(events, per_record)
@@ -66,6 +72,7 @@ async def profile(
         spy = await asyncio.create_subprocess_exec(
             *(py_spy, "record", "--pid", str(worker.pid), "--rate", "200", "--format", "raw"),
             *("--output", str(out), "--duration", str(seconds)),
+            *(["--gil"] if gil_only else []),
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
         )
@@ -92,9 +99,14 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=400_000)
     parser.add_argument("--seconds", type=int, default=12, help="how long py-spy records")
     parser.add_argument("--out", type=Path, default=Path("worker-profile.txt"))
+    # Wall-clock samples blame whatever a thread was doing while it waited for the GIL (the
+    # consumer thread and the agents share one); --gil counts only the thread holding it.
+    parser.add_argument("--gil", action="store_true", help="sample only the thread holding the GIL")
     args = parser.parse_args()
     with embedded_stack() as stack:
-        asyncio.run(profile(stack, args.per_record, args.events, args.out, args.seconds))
+        asyncio.run(
+            profile(stack, args.per_record, args.events, args.out, args.seconds, gil_only=args.gil)
+        )
 
 
 if __name__ == "__main__":

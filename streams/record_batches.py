@@ -26,10 +26,11 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, cast
 
-import faust
 from faust.transport.consumer import CONSUMER_FETCHING
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP, ConsumerMessage, Message
+
+from streams.startup import TablelessApp
 
 
 class RecordBatchMessage(ConsumerMessage):
@@ -177,7 +178,7 @@ class RecordBatchTransport(faust_aiokafka.Transport):
     Consumer = RecordBatchConsumer
 
 
-class RecordBatchApp(faust.App):
+class RecordBatchApp(TablelessApp):
     """A Faust app whose consumer hands fetched records to agents in bulk."""
 
     def __init__(self, *args: Any, fetch_max_wait_ms: int = 1500, **options: Any) -> None:

@@ -6,6 +6,7 @@ started (and only then joins its consumer group) after recovery started, so that
 fifth of a new worker's ready time. With tables present, upstream's start runs unchanged.
 """
 
+import faust
 from faust.tables import TableManager
 
 
@@ -20,3 +21,16 @@ class TablelessStartManager(TableManager):
         if not self.should_stop:
             await self._update_channels()
             await self.recovery.start()
+
+
+class TablelessApp(faust.App):
+    """A Faust app that creates no data directory when it has no tables to keep there.
+
+    Upstream makes `<app id>-data/v1/tables` in the working directory at first start, for table
+    storage; the worker keeps no tables, so every worker start (and every test or benchmark with
+    its own app id) would leave an empty directory behind wherever it was started.
+    """
+
+    def _create_directories(self) -> None:
+        if self.tables:  # a table is registered: it may need upstream's directories
+            super()._create_directories()
