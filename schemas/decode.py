@@ -10,6 +10,7 @@ from pydantic import TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
 from schemas.events import AnyEvent, DomainClaim, Event, Heartbeat, Login, PlanChange
+from schemas.login_fast_path import plainly_valid_login
 
 MAX_RECORD_BYTES = 64 * 1024
 DEFAULT_FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -176,11 +177,13 @@ def _element_bytes(element: object, raw: bytes) -> bytes:
 def _check(candidate: dict[str, Any], bounds: TimeBounds) -> AnyEvent | _Problem:
     """Validate one decoded JSON object and hold its event time to the bounds."""
     kind = candidate.get("type")
-    model = _BY_TYPE.get(kind) if isinstance(kind, str) else None
-    try:
-        event = (model or _EVENTS).validate_python(candidate)
-    except ValidationError:
-        return _problem_from(_union_errors(candidate))
+    event: AnyEvent | None = plainly_valid_login(candidate) if kind == "login" else None
+    if event is None:
+        model = _BY_TYPE.get(kind) if isinstance(kind, str) else None
+        try:
+            event = (model or _EVENTS).validate_python(candidate)
+        except ValidationError:
+            return _problem_from(_union_errors(candidate))
     # Only observations are bounded: control events (plan changes, claims) may be back-dated freely.
     if isinstance(event, Login | Heartbeat):
         if event.occurred_at < bounds.earliest:

@@ -34,7 +34,7 @@ def _has_domain(value: str) -> str:
 
 # RFC 3339 date-time. The offset is optional here only so that a missing one is reported as a
 # naive timestamp (by AwareDatetime), not a malformed one. ASCII digits: `\d` matches any script.
-_RFC3339 = re.compile(
+RFC3339_TIMESTAMP = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"
     r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})?"
 )
@@ -44,7 +44,7 @@ def _parse_rfc3339(value: object) -> object:
     """Parse RFC 3339 strings; decoded JSON only has strings, and strict mode wants a datetime."""
     if not isinstance(value, str):
         return value  # a datetime passes through; anything else fails the strict datetime check
-    if not _RFC3339.fullmatch(value):
+    if not RFC3339_TIMESTAMP.fullmatch(value):
         raise ValueError("expected an RFC 3339 timestamp such as 2026-12-09T08:15:00Z")
     try:
         return datetime.fromisoformat(value.upper())

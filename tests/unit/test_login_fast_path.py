@@ -1,0 +1,177 @@
+"""The login fast path builds exactly what pydantic builds, and leaves anything doubtful to it."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from schemas.decode import _BY_TYPE
+from schemas.events import Login
+from schemas.login_fast_path import plainly_valid_login
+from tests.unit.design_examples import LOGIN
+
+LOGINS = _BY_TYPE["login"]
+
+
+def pydantic_login(candidate: dict[str, Any]) -> Login | None:
+    """What the model's own validation makes of a candidate (None: it refuses it)."""
+    try:
+        login = LOGINS.validate_python(candidate)
+    except ValidationError:
+        return None
+    assert isinstance(login, Login)
+    return login
+
+
+def assert_same_login(fast: Login, slow: Login) -> None:
+    """Equal as models, and equal in everything pydantic keeps beside the fields."""
+    assert fast == slow
+    for name in Login.model_fields:
+        assert type(getattr(fast, name)) is type(getattr(slow, name)), name
+        assert getattr(fast, name) == getattr(slow, name), name
+    assert fast.occurred_at.tzinfo is UTC
+    assert slow.occurred_at.tzinfo is UTC
+    assert fast.model_fields_set == slow.model_fields_set
+    assert fast.__pydantic_extra__ == slow.__pydantic_extra__
+    assert fast.__pydantic_private__ == slow.__pydantic_private__
+    assert fast.domain == slow.domain
+    assert fast.model_dump() == slow.model_dump()
+    assert repr(fast) == repr(slow)
+
+
+def test_a_design_login_takes_the_fast_path_and_equals_pydantic() -> None:
+    fast = plainly_valid_login(dict(LOGIN))
+    slow = pydantic_login(dict(LOGIN))
+    assert fast is not None
+    assert slow is not None
+    assert_same_login(fast, slow)
+    assert "email" not in repr(fast)  # emails are never logged
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("occurred_at", "2026-12-09T08:15:00"),  # naive: pydantic names it
+        ("occurred_at", "2026-13-09T08:15:00Z"),  # no such month
+        ("occurred_at", 1765268100),  # a number is not a timestamp
+        ("occurred_at", "0001-01-01T00:00:00+01:00"),  # overflows once in UTC
+        ("email", "no-domain"),
+        ("email", "alice@exa mple.com"),
+        ("email", None),
+        ("email", "a" * 309 + "@example.com"),  # 321 characters: over the model's limit
+        ("user_id", ""),
+        ("user_id", "a\nb"),
+        ("user_id", "u" * 129),
+        ("user_id", 42),
+        ("product", "Trello"),
+        ("product", ["trello"]),  # unhashable: still just "not plainly valid"
+        ("type", "heartbeat"),
+    ],
+)
+def test_anything_doubtful_is_left_to_pydantic(field: str, value: object) -> None:
+    assert plainly_valid_login({**LOGIN, field: value}) is None
+
+
+def test_a_missing_field_is_left_to_pydantic() -> None:
+    for field in ("user_id", "email", "product", "occurred_at"):
+        candidate = {k: v for k, v in LOGIN.items() if k != field}
+        assert plainly_valid_login(candidate) is None
+
+
+def test_extra_fields_are_ignored_as_the_model_ignores_them() -> None:
+    candidate = {**LOGIN, "ip": "10.0.0.1", "plan": "enterprise"}
+    fast, slow = plainly_valid_login(candidate), pydantic_login(candidate)
+    assert fast is not None
+    assert slow is not None
+    assert_same_login(fast, slow)
+
+
+TEXT = st.text(st.characters(codec="utf-8"), max_size=12)
+USER_IDS = st.one_of(TEXT, st.text(max_size=140), st.integers(), st.none())
+LABEL = st.sampled_from(
+    ["acme", "ACME", "xn--bcher-kva", "bücher", "a-b", "-a", "a..b", "", "ex ample"]
+)
+DOMAINS = st.builds(
+    lambda labels, dot: ".".join(labels) + dot,
+    st.lists(LABEL, min_size=1, max_size=3),
+    st.sampled_from(["", ".", ".."]),
+)
+EMAILS = st.one_of(
+    st.builds(lambda local, domain: f"{local}@{domain}", TEXT, DOMAINS),
+    TEXT,
+    st.none(),
+)
+INSTANTS = st.datetimes(
+    min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.timezones()
+)
+TIMESTAMPS = st.one_of(
+    st.builds(lambda instant: instant.isoformat(), INSTANTS),
+    st.builds(lambda instant: instant.isoformat().replace("+00:00", "z"), INSTANTS),
+    st.builds(lambda instant: instant.isoformat().replace("T", "t"), INSTANTS),
+    st.builds(lambda instant: instant.isoformat(" ", "seconds"), INSTANTS),
+    st.builds(lambda instant: instant.replace(tzinfo=None).isoformat(), INSTANTS),
+    TEXT,
+    st.integers(),
+)
+PRODUCTS = st.one_of(st.sampled_from(["trello", "jira", "confluence", "jsm", "JIRA", ""]), TEXT)
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    user_id=USER_IDS,
+    email=EMAILS,
+    product=PRODUCTS,
+    occurred_at=TIMESTAMPS,
+    kind=st.sampled_from(["login", "login", "heartbeat"]),
+)
+@example(
+    user_id="u1",
+    email="A@Bücher.Example.",
+    product="jsm",
+    occurred_at="2026-12-09t08:15:00.5z",
+    kind="login",
+)
+def test_the_fast_path_accepts_only_what_pydantic_accepts_and_builds_the_same(
+    user_id: object, email: object, product: object, occurred_at: object, kind: str
+) -> None:
+    candidate = {
+        "type": kind,
+        "user_id": user_id,
+        "email": email,
+        "product": product,
+        "occurred_at": occurred_at,
+    }
+    fast = plainly_valid_login(candidate)
+    slow = pydantic_login(candidate) if kind == "login" else None
+    if fast is not None:
+        assert slow is not None, candidate
+        assert_same_login(fast, slow)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    user_id=st.text(st.characters(categories=["L", "N", "P", "S"]), min_size=1, max_size=128),
+    local=st.text(st.characters(codec="ascii", categories=["L", "N"]), min_size=1, max_size=20),
+    domain=st.sampled_from(["acme.com", "ACME.com.", "bücher.example", "eu.acme.com"]),
+    product=st.sampled_from(["trello", "jira", "confluence", "jsm"]),
+    instant=st.datetimes(
+        min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.timezones()
+    ),
+)
+def test_plainly_valid_logins_take_the_fast_path(
+    user_id: str, local: str, domain: str, product: str, instant: datetime
+) -> None:
+    candidate = {
+        "type": "login",
+        "user_id": user_id,
+        "email": f"{local}@{domain}",
+        "product": product,
+        "occurred_at": instant.isoformat(),
+    }
+    fast, slow = plainly_valid_login(candidate), pydantic_login(candidate)
+    assert fast is not None, candidate
+    assert slow is not None
+    assert_same_login(fast, slow)
