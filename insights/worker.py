@@ -1,13 +1,20 @@
 """Compose and run the Faust worker: settings, Redis store, agents, metrics endpoint."""
 
 import asyncio
+import gc
 import logging
 import logging.config
 from typing import Any
 
 import faust
 from mode.loop import use as use_event_loop
-from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import (
+    CollectorRegistry,
+    GCCollector,
+    PlatformCollector,
+    ProcessCollector,
+    start_http_server,
+)
 
 from agents.claims import DomainClaimProcessor, register_claim_agent
 from agents.dead_letters import FaustDeadLetters
@@ -24,6 +31,30 @@ from streams.store import RedisActiveUserStore, connect_redis
 from streams.topics import TopicNames
 
 log = logging.getLogger(__name__)
+
+# CPython collects its youngest generation every 700 net allocations. A login batch allocates
+# about ten container objects per event that all live until its write lands, so at that pace
+# each batch was promoted to the oldest generation, and full collections (which scan every
+# object the worker holds) took 6.9 of ~28 CPU seconds in a 1M-event run. Every 100,000
+# allocations: about 1 s, and no full collection. Reference counting still frees everything
+# that is not in a cycle at once; cyclic garbage waits at most that many allocations longer.
+YOUNG_COLLECTION_EVERY = 100_000
+
+
+def tune_garbage_collection() -> None:
+    """Collect the young generation far less often than CPython's default (see above)."""
+    _, middle, oldest = gc.get_threshold()
+    gc.set_threshold(YOUNG_COLLECTION_EVERY, max(middle, 20), oldest)
+
+
+def worker_registry() -> CollectorRegistry:
+    """The worker's metrics registry, with the process, platform and collector metrics the
+    reader also exposes (CPU, memory, file descriptors, garbage collections)."""
+    registry = CollectorRegistry()
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    GCCollector(registry=registry)
+    return registry
 
 
 def build_worker_app(settings: Settings, registry: CollectorRegistry) -> faust.App:
@@ -54,7 +85,8 @@ def run_worker(settings: Settings, loglevel: str = "info") -> None:
     if settings.event_loop == "uvloop":
         # libuv's loop cuts Faust's per-message scheduling cost; mode installs the policy.
         use_event_loop("uvloop")
-    registry = CollectorRegistry()
+    tune_garbage_collection()
+    registry = worker_registry()
     app = build_worker_app(settings, registry)
     if settings.worker_metrics_port:
         start_http_server(
