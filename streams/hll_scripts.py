@@ -49,7 +49,9 @@ return out
 
 # KEYS: per group, its n hll keys then their n exact sets. ARGV: sentinel, then each group's n.
 # One call answers a whole report (all groups share the org's hash slot). Per group: exact when
-# no set has overflowed (a missing set is an empty day), otherwise the HLL union.
+# no set has overflowed and every HyperLogLog has its set (a day with neither is an empty day),
+# otherwise the HLL union: a HyperLogLog without its set (a partly restored or evicted Redis)
+# cannot be vouched for by the sets.
 COUNT_UNIONS = """
 local counts = {}
 local base = 0
@@ -58,6 +60,10 @@ for g = 2, #ARGV do
   local exact = n > 0
   for i = base + n + 1, base + 2 * n do
     if redis.call('SISMEMBER', KEYS[i], ARGV[1]) == 1 then
+      exact = false
+      break
+    end
+    if redis.call('EXISTS', KEYS[i]) == 0 and redis.call('EXISTS', KEYS[i - n]) == 1 then
       exact = false
       break
     end
