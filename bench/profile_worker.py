@@ -1,8 +1,8 @@
 """Profile one worker draining pre-produced logins: rate, CPU per process, py-spy stacks.
 
 Run: `.venv/bin/python -m bench.profile_worker --per-record 50 --events 400000 --out prof.txt`.
-The events are `bench.throughput`'s; py-spy records the worker for `--seconds` once it commits
-its first records, in py-spy's raw (collapsed stacks) format. It prints the drain rate, the CPU
+The events are `bench.throughput`'s; py-spy records the worker for `--seconds` once it writes
+its first batch, in py-spy's raw (collapsed stacks) format. It prints the drain rate, the CPU
 seconds the worker, broker and Redis used meanwhile, and the worker's batch metrics.
 """
 
@@ -18,11 +18,12 @@ import psutil
 from bench.throughput import (
     PARTITIONS,
     apply_claims,
-    committed_total,
+    consumed,
     login_lines,
     processes,
     run_env,
     settings_of,
+    worker_metrics,
 )
 from bench.workers import quiet
 from insights.embedded import StackEndpoints, embedded_stack, free_port
@@ -62,29 +63,34 @@ async def profile(
     await produce(settings, lines, None, wait=False, timeout_s=600, progress=quiet)
     port = free_port()
     py_spy = str(Path(sys.executable).parent / "py-spy")
+    topic = TopicNames.from_settings(settings).logins
     with processes(env, ["worker"], metrics_ports=[port]) as (worker,):
-        done = 0
-        while done == 0:
-            done = await committed_total(settings)
-            await asyncio.sleep(0.05)
-        started = time.monotonic()
-        cpu_before = {name: cpu_seconds(pattern) for name, pattern in PROCESSES.items()}
-        spy = await asyncio.create_subprocess_exec(
-            *(py_spy, "record", "--pid", str(worker.pid), "--rate", "200", "--format", "raw"),
-            *("--output", str(out), "--duration", str(seconds)),
-            *(["--gil"] if gil_only else []),
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        while done < len(lines):
-            done = await committed_total(settings)
-            await asyncio.sleep(0.1)
-        elapsed = time.monotonic() - started
-        cpu = {name: cpu_seconds(pattern) - cpu_before[name] for name, pattern in PROCESSES.items()}
-        await spy.wait()
         async with httpx.AsyncClient() as http:
+            # From the first batch written, not the first commit: commits come a second apart, and
+            # everything written before the first one was left out of the time but not the count.
+            done = 0.0
+            while done == 0:
+                done = consumed(await worker_metrics(http, [port]), topic)
+                await asyncio.sleep(0.05)
+            started, done_at_start = time.monotonic(), done
+            cpu_before = {name: cpu_seconds(pattern) for name, pattern in PROCESSES.items()}
+            spy = await asyncio.create_subprocess_exec(
+                *(py_spy, "record", "--pid", str(worker.pid), "--rate", "200", "--format", "raw"),
+                *("--output", str(out), "--duration", str(seconds)),
+                *(["--gil"] if gil_only else []),
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL,
+            )
+            while done < events:
+                done = consumed(await worker_metrics(http, [port]), topic)
+                await asyncio.sleep(0.1)
+            elapsed = time.monotonic() - started
+            cpu = {
+                name: cpu_seconds(pattern) - cpu_before[name] for name, pattern in PROCESSES.items()
+            }
+            await spy.wait()
             metrics = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
-    rate = events * done / len(lines) / elapsed
+    rate = (events - done_at_start) / elapsed
     print(f"drained {rate:,.0f} events/s ({per_record} per record)")
     for name, used in cpu.items():
         print(f"{name} CPU {used:.1f} s over {elapsed:.1f} s")
