@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from aiokafka import AIOKafkaProducer
 
 from insights.embedded import EMBEDDED_GROUP_TIMING, free_port, stop_process
 from insights.processes import start_insights
-from insights.producer import ProduceReport, route, send_all
+from insights.producer import ProduceReport, kafka_producer, route, send_all
 from streams.settings import Settings
 from streams.topics import TopicNames
 from tests.integration.scraping import scrape
@@ -193,19 +192,16 @@ class Feed:
 
     async def run(self, chunk: int = 100, pace_s: float = 0.1) -> None:
         """Send every record; at each mark, wait until `release()` lets it go on."""
-        producer = AIOKafkaProducer(bootstrap_servers=self.settings.kafka(), linger_ms=5)
-        await producer.start()
-        try:
-            for start in range(0, len(self.records), chunk):
-                if self.marks and start >= self.marks[0]:
-                    self.marks.pop(0)
-                    self.paused.set()
-                    await self.released.wait()
-                    self.released.clear()
-                await send_all(producer, self.records[start : start + chunk], self.report, quiet)
-                await asyncio.sleep(pace_s)
-        finally:
-            await producer.stop()
+        producer = kafka_producer(self.settings)
+        for start in range(0, len(self.records), chunk):
+            if self.marks and start >= self.marks[0]:
+                self.marks.pop(0)
+                self.paused.set()
+                await self.released.wait()
+                self.released.clear()
+            records = self.records[start : start + chunk]
+            await asyncio.to_thread(send_all, producer, records, self.report, quiet)
+            await asyncio.sleep(pace_s)
 
     async def release(self) -> None:
         """Wait until the feed reaches its next mark, then let it flow on."""

@@ -1,11 +1,10 @@
 """`insights produce` routing: the msgspec fast path must route exactly like the general path."""
 
 import orjson
-from aiokafka.partitioner import DefaultPartitioner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from insights.producer import Routed, default_partition, route, route_parsed
+from insights.producer import Routed, control_first, route, route_parsed
 from streams.topics import TopicNames
 
 NAMES = TopicNames.from_prefix("t")
@@ -68,8 +67,39 @@ def test_the_fast_path_routes_every_object_like_the_general_path(event: dict[str
     assert route(raw, NAMES, None) == route_parsed(raw, NAMES)
 
 
-@given(st.binary(min_size=1, max_size=40), st.integers(min_value=1, max_value=12))
-def test_partitions_match_kafkas_default_partitioner(key: bytes, count: int) -> None:
-    """A key lands where the Java client and aiokafka would put it, so per-key order holds."""
-    partitions = list(range(count))
-    assert default_partition(key, partitions) == DefaultPartitioner()(key, partitions, partitions)
+def escaped(kind: str) -> bytes:
+    """A line whose type is spelled with a JSON escape: its bytes never contain the name."""
+    spelled = kind.replace("_", "\\u005f")
+    return b'{"type": "' + spelled.encode() + b'", "user_id": "u9", "domain": "acme.com"}'
+
+
+KINDS = st.sampled_from(["login", "heartbeat", "plan_change", "domain_claim", "other"])
+LINES = st.one_of(
+    st.builds(lambda kind, user: line(type=kind, user_id=user, domain="d.com"), KINDS, st.text()),
+    st.builds(lambda kind: orjson.dumps([{"type": kind, "user_id": "u1"}]), KINDS),
+    st.builds(escaped, KINDS),
+    st.builds(lambda user: line(type="login", user_id=f"plan_change {user}"), st.text()),
+    st.binary(max_size=30),
+)
+
+
+@given(st.lists(LINES, max_size=30))
+def test_control_events_go_first_and_the_rest_keeps_its_order(lines: list[bytes]) -> None:
+    """The same split as routing every line and sorting control events first (stable)."""
+    control, rest = control_first(lines, NAMES, None)
+    routed = [route(raw, NAMES, None) for raw in lines]
+    assert control == [r for r in routed if r.control]
+    assert list(rest) == [r for r in routed if not r.control]
+
+
+def test_an_escaped_type_is_still_found_to_be_a_control_event() -> None:
+    control, rest = control_first([escaped("login"), escaped("plan_change")], NAMES, None)
+    assert [r.topic for r in control] == ["t.plan-changes"]
+    assert [r.topic for r in rest] == ["t.logins"]
+
+
+def test_a_forced_topic_takes_every_line_in_order_without_keys() -> None:
+    lines = [line(type="plan_change", user_id="u1"), b"junk"]
+    control, rest = control_first(lines, NAMES, "raw")
+    assert control == []
+    assert list(rest) == [Routed("raw", None, lines[0], False), Routed("raw", None, b"junk", False)]

@@ -1,0 +1,48 @@
+"""`insights produce` on the real broker: Kafka's partition for each key, offsets to wait for."""
+
+import orjson
+import pytest
+from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.structs import TopicPartition
+
+from insights.producer import produce
+from streams.settings import Settings
+from streams.topics import TopicNames
+from tests.integration.kafka_reading import read_topic
+
+pytestmark = pytest.mark.integration
+
+
+def quiet(phase: str, done: int, total: int) -> None:
+    """No progress output."""
+
+
+async def test_each_key_lands_where_kafkas_default_partitioner_puts_it(settings: Settings) -> None:
+    names = TopicNames.from_settings(settings)
+    logins = [
+        orjson.dumps({"type": "login", "user_id": f"557058:{n:x}", "email": f"u{n}@acme.com"})
+        for n in range(400)
+    ]
+    plan_changes = [
+        orjson.dumps({"type": "plan_change", "user_id": f"user-{n}", "plan": "standard"})
+        for n in range(40)
+    ]
+    report = await produce(
+        settings, logins + plan_changes, None, wait=False, timeout_s=60, progress=quiet
+    )
+    assert report.sent == 440
+    partitions = list(range(settings.topic_partitions))
+    pick = DefaultPartitioner()  # the Java client's murmur2, as aiokafka implements it
+    for topic, count in ((names.logins, 400), (names.plan_changes, 40)):
+        records = await read_topic(settings.kafka(), topic, count)
+        assert len(records) == count
+        for record in records:
+            assert record.key is not None
+            assert record.partition == pick(record.key, partitions, partitions), record.key
+        # The offsets `--wait` waits for are each partition's end: every record, none beyond.
+        ends = {tp: end for tp, end in report.targets.items() if tp.topic == topic}
+        assert sum(ends.values()) == count
+        for partition in partitions:
+            last = [r.offset for r in records if r.partition == partition]
+            if last:
+                assert ends[TopicPartition(topic, partition)] == max(last) + 1
