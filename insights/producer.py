@@ -2,8 +2,10 @@
 
 import asyncio
 import time
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate
 from pathlib import Path
 from typing import NamedTuple, cast
 
@@ -99,25 +101,50 @@ def route_parsed(line: bytes, names: TopicNames) -> Routed:
     )
 
 
+# Only a line holding a control type's name (or any JSON escape, which could spell one) can be a
+# control event. None of these holds a newline, so a match never spans two joined lines.
+MAYBE_CONTROL = (b"domain_claim", b"plan_change", b"\\")
+# Lines searched at once: `bytes.find` over them joined costs a third of searching each line
+# (100,000 login lines: ~55 against ~170 ms), and a bounded chunk keeps the joined copy small.
+SEARCH_CHUNK = 10_000
+
+
 def control_first(
-    lines: Sequence[bytes], names: TopicNames, forced_topic: str | None
+    lines: Sequence[bytes],
+    names: TopicNames,
+    forced_topic: str | None,
+    chunk: int = SEARCH_CHUNK,
 ) -> tuple[list[Routed], Iterator[Routed]]:
     """The claims and plan changes, routed; and everything else, routed lazily, in order.
 
-    Only a line holding a control type's name (or any JSON escape, which could spell one) can be
-    a control event, so a byte search finds the few lines worth routing up front."""
+    A byte search finds the few lines worth routing up front (see MAYBE_CONTROL)."""
     if forced_topic:
         return [], (Routed(forced_topic, None, line, False) for line in lines)
     control: list[Routed] = []
     sent_first: set[int] = set()
-    for index, line in enumerate(lines):
-        if b"domain_claim" in line or b"plan_change" in line or b"\\" in line:
-            routed = route(line, names, None)
+    for first in range(0, len(lines), chunk):
+        for index in sorted(maybe_control(lines[first : first + chunk])):
+            routed = route(lines[first + index], names, None)
             if routed.control:
                 control.append(routed)
-                sent_first.add(index)
+                sent_first.add(first + index)
     rest = (route(line, names, None) for index, line in enumerate(lines) if index not in sent_first)
     return control, rest
+
+
+def maybe_control(block: Sequence[bytes]) -> set[int]:
+    """The indexes of the lines holding one of MAYBE_CONTROL."""
+    joined = b"\n".join(block)
+    found: set[int] = set()
+    starts: list[int] = []  # each line's offset in `joined`, worked out at the first match
+    for pattern in MAYBE_CONTROL:
+        at = joined.find(pattern)
+        while at != -1:
+            starts = starts or list(accumulate((len(line) + 1 for line in block), initial=0))
+            index = bisect_right(starts, at) - 1
+            found.add(index)
+            at = joined.find(pattern, starts[index + 1])  # one match per line is enough
+    return found
 
 
 def read_lines(paths: Sequence[Path]) -> list[bytes]:

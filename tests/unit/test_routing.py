@@ -83,10 +83,13 @@ LINES = st.one_of(
 )
 
 
-@given(st.lists(LINES, max_size=30))
-def test_control_events_go_first_and_the_rest_keeps_its_order(lines: list[bytes]) -> None:
-    """The same split as routing every line and sorting control events first (stable)."""
-    control, rest = control_first(lines, NAMES, None)
+@given(st.lists(LINES, max_size=30), st.integers(min_value=1, max_value=8))
+def test_control_events_go_first_and_the_rest_keeps_its_order(
+    lines: list[bytes], chunk: int
+) -> None:
+    """The same split as routing every line and sorting control events first (stable), however
+    the lines are split into chunks for the search."""
+    control, rest = control_first(lines, NAMES, None, chunk)
     routed = [route(raw, NAMES, None) for raw in lines]
     assert control == [r for r in routed if r.control]
     assert list(rest) == [r for r in routed if not r.control]
