@@ -100,8 +100,7 @@ async def key_sizes() -> list[dict[str, Any]]:
             ids = user_ids(count)
             for start in range(0, count, BATCH):
                 writes = BatchWrites()
-                writes.additions[key] = set(ids[start : start + BATCH])
-                writes.key_days[key] = day
+                writes.add(((key, day),), set(ids[start : start + BATCH]))
                 await store.write_batch(writes)
             raw: Any = await client.get(key)
             companion = store.layout.exact_companion(key)

@@ -38,15 +38,18 @@ ORG = "bench"
 def series_writes(active: Iterable[str], key: Callable[[str, str], str], last: date) -> BatchWrites:
     """Each user added to the four series keys the worker writes for their product and plan
     (per plan and all plans, per product and all products); `key` names one from its parts."""
-    writes = BatchWrites()
+    by_product_plan: dict[tuple[str, str], set[str]] = defaultdict(set)
     for user in active:
         number = int(user[-8:], 16)  # stable across runs, unlike hash()
-        product, plan = PRODUCTS[number % 4], PLANS[(number // 4) % 4]
-        for product_part in (product, ALL):
-            for plan_part in (plan, ALL):
-                name = key(product_part, plan_part)
-                writes.additions[name].add(user)
-                writes.key_days[name] = last
+        by_product_plan[(PRODUCTS[number % 4], PLANS[(number // 4) % 4])].add(user)
+    writes = BatchWrites()
+    for (product, plan), users in by_product_plan.items():
+        names = (
+            key(product_part, plan_part)
+            for product_part in (product, ALL)
+            for plan_part in (plan, ALL)
+        )
+        writes.add(tuple((name, last) for name in names), users)
     return writes
 
 

@@ -1,8 +1,10 @@
 """Lua scripts: keep each HyperLogLog's exact companion set; count unions exactly when possible."""
 
-# KEYS: pairs of (hll, exact set), all in one hash slot. ARGV: limit, sentinel, then per pair:
-# expire-at (unix s), member count n, n members. One call writes many keys: redis-py spends more
-# per command than per argument, so a batch is a few calls, not one per key.
+# KEYS: pairs of (hll, exact set), all in one hash slot. ARGV: limit, sentinel, then per group of
+# keys that receive the same members: the group's key count m, its m expire-ats (unix s), member
+# count n, n members; the group's m pairs are the next ones in KEYS. One call writes many keys:
+# redis-py spends more per command than per argument, so a batch is a few calls, not one per key,
+# and a member is sent once per group (a login's nine keys), not once per key.
 # PFADD always; the set keeps ids only until it outgrows the limit, then shrinks to the sentinel
 # (more than `limit` new members overflow it at once, without adding them first).
 # A key's expire-at never changes (its day's end plus retention) and is set in the same atomic
@@ -11,27 +13,32 @@
 # HyperLogLogs whose registers a repeat visitor does not move: two Redis calls each, not four.
 ADD_MEMBERS = """
 local limit, sentinel = tonumber(ARGV[1]), ARGV[2]
-local a = 3
-for k = 1, #KEYS, 2 do
-  local expire_at, n = ARGV[a], tonumber(ARGV[a + 1])
-  local first, last = a + 2, a + 1 + n
-  local changed = 0
-  for s = first, last, 4000 do
-    changed = changed + redis.call('PFADD', KEYS[k], unpack(ARGV, s, math.min(s + 3999, last)))
-  end
-  if changed > 0 then
-    redis.call('EXPIREAT', KEYS[k], expire_at)
-  end
-  local set = KEYS[k + 1]
-  if redis.call('SISMEMBER', set, sentinel) == 0 then
-    if n <= limit then
-      redis.call('SADD', set, unpack(ARGV, first, last))
+local a, k = 3, 1
+while a <= #ARGV do
+  local m = tonumber(ARGV[a])
+  local n = tonumber(ARGV[a + m + 1])
+  local first, last = a + m + 2, a + m + 1 + n
+  for j = 1, m do
+    local expire_at = ARGV[a + j]
+    local changed = 0
+    for s = first, last, 4000 do
+      changed = changed + redis.call('PFADD', KEYS[k], unpack(ARGV, s, math.min(s + 3999, last)))
     end
-    if n > limit or redis.call('SCARD', set) > limit then
-      redis.call('DEL', set)
-      redis.call('SADD', set, sentinel)
+    if changed > 0 then
+      redis.call('EXPIREAT', KEYS[k], expire_at)
     end
-    redis.call('EXPIREAT', set, expire_at)
+    local set = KEYS[k + 1]
+    if redis.call('SISMEMBER', set, sentinel) == 0 then
+      if n <= limit then
+        redis.call('SADD', set, unpack(ARGV, first, last))
+      end
+      if n > limit or redis.call('SCARD', set) > limit then
+        redis.call('DEL', set)
+        redis.call('SADD', set, sentinel)
+      end
+      redis.call('EXPIREAT', set, expire_at)
+    end
+    k = k + 2
   end
   a = last + 1
 end

@@ -14,7 +14,7 @@ from redis.exceptions import NoScriptError
 
 from schemas.events import DomainClaim, PlanChange
 from schemas.vocabulary import Product
-from streams.core.attribution import BatchWrites, UserProduct
+from streams.core.attribution import BatchWrites, KeyGroup, UserProduct
 from streams.core.days import day_end
 from streams.core.keys import EXACT_LIMIT, OVERFLOWED, KeyLayout
 from streams.core.series import Coverage
@@ -54,18 +54,23 @@ def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-# Keys a worker keeps writing (every batch meets the same org, product, plan and day keys); each
-# entry is about 300 bytes.
-KEY_FACTS_REMEMBERED = 16_384
+# Key groups a worker keeps writing (every batch meets the same org, product, plan and day
+# groups); each entry holds nine keys, their companions and expiries, about 2 KiB.
+KEY_GROUPS_REMEMBERED = 8_192
 
 
-@lru_cache(maxsize=KEY_FACTS_REMEMBERED)
-def key_facts(
-    layout: KeyLayout, key: str, key_day: date, retention: timedelta
-) -> tuple[str, str, int]:
-    """A HyperLogLog key's hash slot, its exact companion set and its expiry (unix seconds)."""
-    expire_at = int((day_end(key_day) + retention).timestamp())
-    return layout.hash_tag(key), layout.exact_companion(key), expire_at
+@lru_cache(maxsize=KEY_GROUPS_REMEMBERED)
+def key_group_facts(
+    layout: KeyLayout, keys: KeyGroup, retention: timedelta
+) -> tuple[str, tuple[str, ...], tuple[int, ...]]:
+    """A key group's hash slot, its (HyperLogLog, exact companion set) pairs in order, and each
+    key's expiry (unix seconds): its last day's end plus retention."""
+    slots = {layout.hash_tag(key) for key, _ in keys}
+    if len(slots) != 1:
+        raise ValueError(f"a key group must lie in one hash slot, not {sorted(slots)}")
+    pairs = tuple(name for key, _ in keys for name in (key, layout.exact_companion(key)))
+    expiries = tuple(int((day_end(key_day) + retention).timestamp()) for _, key_day in keys)
+    return slots.pop(), pairs, expiries
 
 
 class RedisUnavailableError(RuntimeError):
@@ -179,16 +184,18 @@ class RedisActiveUserStore:
         """ADD_MEMBERS calls for a batch: per hash slot (one org's keys), up to ARGS_PER_CALL."""
         calls: list[tuple[list[str], list[str | int]]] = []
         open_calls: dict[str, tuple[list[str], list[str | int]]] = {}
-        key_days = writes.key_days
-        for key, members in writes.additions.items():
-            slot, companion, expire_at = key_facts(self.layout, key, key_days[key], self.retention)
+        for keys, members in writes.key_groups:
+            slot, pairs, expiries = key_group_facts(self.layout, keys, self.retention)
             call = open_calls.get(slot)
-            if call is None or len(call[1]) + len(members) > ARGS_PER_CALL:
+            if call is None or len(call[1]) + len(expiries) + len(members) > ARGS_PER_CALL:
                 call = open_calls[slot] = ([], [EXACT_LIMIT, OVERFLOWED])
                 calls.append(call)
-            call[0].extend((key, companion))
-            call[1].extend((expire_at, len(members)))
-            call[1].extend(members)
+            call[0].extend(pairs)
+            args = call[1]
+            args.append(len(expiries))
+            args.extend(expiries)
+            args.append(len(members))
+            args.extend(members)
         return calls
 
     async def add_plan_changes(self, changes: Iterable[PlanChange]) -> None:

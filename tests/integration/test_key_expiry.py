@@ -20,11 +20,9 @@ RETENTION_DAYS = 30
 def batch(layout: KeyLayout, day: date, users: list[str]) -> BatchWrites:
     """One group's writes: `users` in the nine keys of org `acme`, Jira, Standard, `day`."""
     writes = BatchWrites()
-    for key, key_day in group_keys(
-        layout, "acme", Product.JIRA, Plan.STANDARD, "acme.example", day
-    ):
-        writes.additions[key] |= set(users)
-        writes.key_days[key] = key_day
+    writes.add(
+        group_keys(layout, "acme", Product.JIRA, Plan.STANDARD, "acme.example", day), set(users)
+    )
     return writes
 
 

@@ -19,11 +19,9 @@ DAY = datetime.now(UTC).date() - timedelta(days=2)
 def batch(layout: KeyLayout, users: list[str]) -> BatchWrites:
     """One group's writes: `users` in the nine keys of org `acme`, Jira, Standard, DAY."""
     writes = BatchWrites()
-    for key, key_day in group_keys(
-        layout, "acme", Product.JIRA, Plan.STANDARD, "acme.example", DAY
-    ):
-        writes.additions[key] |= set(users)
-        writes.key_days[key] = key_day
+    writes.add(
+        group_keys(layout, "acme", Product.JIRA, Plan.STANDARD, "acme.example", DAY), set(users)
+    )
     return writes
 
 
