@@ -149,7 +149,7 @@ async def one_run(
     try:
         await wait_joined(processes, logs)
         await produce(settings, data.control, None, True, 300, quiet)
-        report = await produce(settings, data.traffic, None, False, 300, quiet)
+        report = await produce(settings, data.traffic, None, False, 300, quiet, offsets=True)
         before = await committed_offsets(settings.kafka(), settings.app_id, report.targets)
         pids = {
             "workers": tuple(p.pid for p in processes),

@@ -28,7 +28,13 @@ async def test_each_key_lands_where_kafkas_default_partitioner_puts_it(settings:
         for n in range(40)
     ]
     report = await produce(
-        settings, logins + plan_changes, None, wait=False, timeout_s=60, progress=quiet
+        settings,
+        logins + plan_changes,
+        None,
+        wait=False,
+        timeout_s=60,
+        progress=quiet,
+        offsets=True,
     )
     assert report.sent == 440
     partitions = list(range(settings.topic_partitions))
@@ -46,3 +52,17 @@ async def test_each_key_lands_where_kafkas_default_partitioner_puts_it(settings:
             last = [r.offset for r in records if r.partition == partition]
             if last:
                 assert ends[TopicPartition(topic, partition)] == max(last) + 1
+
+
+async def test_without_wait_or_offsets_every_record_is_sent_and_no_offset_is_kept(
+    settings: Settings,
+) -> None:
+    names = TopicNames.from_settings(settings)
+    logins = [
+        orjson.dumps({"type": "login", "user_id": f"u{n}", "email": f"u{n}@acme.com"})
+        for n in range(300)
+    ]
+    report = await produce(settings, logins, None, wait=False, timeout_s=60, progress=quiet)
+    assert report.sent == 300
+    assert report.targets == {}  # librdkafka reported no successful delivery to Python
+    assert len(await read_topic(settings.kafka(), names.logins, 300)) == 300
