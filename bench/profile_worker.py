@@ -3,7 +3,8 @@
 Run: `.venv/bin/python -m bench.profile_worker --per-record 50 --events 400000 --out prof.txt`.
 The events are `bench.throughput`'s; py-spy records the worker for `--seconds` once it writes
 its first batch, in py-spy's raw (collapsed stacks) format. It prints the drain rate, the CPU
-seconds the worker, broker and Redis used meanwhile, and the worker's batch metrics.
+seconds the worker, broker and Redis used meanwhile, Redis's busiest commands (`INFO commandstats`)
+and the worker's batch metrics.
 """
 
 import argparse
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import psutil
+from redis.asyncio import Redis
 
 from bench.throughput import (
     PARTITIONS,
@@ -32,6 +34,7 @@ from streams.kafka_admin import ensure_topics
 from streams.topics import TopicNames
 
 PROCESSES = {"worker": "insights worker", "broker": "tansu", "redis": "redis-server"}
+BUSIEST_COMMANDS = 6
 METRICS = ("insights_batch_size_records", "insights_batch_processing_seconds_sum")
 
 
@@ -64,6 +67,7 @@ async def profile(
     port = free_port()
     py_spy = str(Path(sys.executable).parent / "py-spy")
     topic = TopicNames.from_settings(settings).logins
+    redis = Redis.from_url(stack.redis_url)
     with processes(env, ["worker"], metrics_ports=[port]) as (worker,):
         async with httpx.AsyncClient() as http:
             # From the first batch written, not the first commit: commits come a second apart, and
@@ -74,6 +78,7 @@ async def profile(
                 await asyncio.sleep(0.05)
             started, done_at_start = time.monotonic(), done
             cpu_before = {name: cpu_seconds(pattern) for name, pattern in PROCESSES.items()}
+            await redis.config_resetstat()
             spy = await asyncio.create_subprocess_exec(
                 *(py_spy, "record", "--pid", str(worker.pid), "--rate", "200", "--format", "raw"),
                 *("--output", str(out), "--duration", str(seconds)),
@@ -88,12 +93,23 @@ async def profile(
             cpu = {
                 name: cpu_seconds(pattern) - cpu_before[name] for name, pattern in PROCESSES.items()
             }
+            commands = await redis.info("commandstats")
             await spy.wait()
             metrics = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
+    await redis.aclose()
     rate = (events - done_at_start) / elapsed
     print(f"drained {rate:,.0f} events/s ({per_record} per record)")
     for name, used in cpu.items():
         print(f"{name} CPU {used:.1f} s over {elapsed:.1f} s")
+    # Commands a script runs are counted on their own too: EVALSHA's time includes its PFADDs.
+    measured = events - done_at_start
+    for name, stats in sorted(commands.items(), key=lambda item: -item[1]["usec"])[
+        :BUSIEST_COMMANDS
+    ]:
+        print(
+            f"redis {name.removeprefix('cmdstat_')}: {stats['calls']:,} calls, "
+            f"{stats['usec'] / 1e6:.2f} s, {stats['usec'] / measured:.2f} µs per event"
+        )
     print("\n".join(line for line in metrics.splitlines() if line.startswith(METRICS)))
     print(f"py-spy stacks: {out}")
 
