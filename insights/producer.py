@@ -182,9 +182,9 @@ FLUSH_TIMEOUT_S = 60.0
 def kafka_producer(settings: Settings, *, acknowledgements: bool = True) -> Producer:
     """A librdkafka producer for the settings' cluster; it connects on the first record.
 
-    With `acknowledgements` off, librdkafka reports only the records it failed to deliver: a
-    Python callback per record was a third of `insights produce` on 100,000 lines, and the
-    offsets it collects are needed only to wait for the worker group."""
+    With `acknowledgements` off, librdkafka reports only the records it failed to deliver: the
+    Python callback per record collects offsets that only waiting for the worker group needs,
+    and without it 100,000 lines went out 10-14% faster (medians of four alternated rounds)."""
     return Producer(
         {
             "bootstrap.servers": settings.kafka(),
