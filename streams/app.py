@@ -21,6 +21,14 @@ class PipelineTopics:
     dead_letters: Any
 
 
+# Fetched batches an agent's stream may hold before Faust stops fetching its partition (at 4/5
+# of this) until it drains to 2/5. Faust's default, 4096, counts messages; here a message is a
+# whole fetch of up to INSIGHTS_FETCH_MAX_RECORDS records (streams/record_batches.py), so a
+# worker that fell behind kept buffering: 4.1 GB for two workers in the 20-minute soak. Twelve
+# fetches keep the four batches in flight fed.
+STREAM_BUFFER_BATCHES = 16
+
+
 def broker_url(bootstrap: str) -> str:
     """Faust's broker URL for `host:port[,host:port]`."""
     return ";".join(f"kafka://{host.strip()}" for host in bootstrap.split(",") if host.strip())
@@ -47,6 +55,7 @@ def create_app(settings: Settings) -> faust.App:
         value_serializer="raw",
         TableManager=TablelessStartManager,
         fetch_max_wait_ms=round(settings.fetch_max_wait_s * 1000),
+        stream_buffer_maxsize=STREAM_BUFFER_BATCHES,
     )
 
 
