@@ -71,9 +71,12 @@ METHOD = """\
 - **Soak**: the replay is sent again and again for 20 minutes at twice the sustained rate of the
   newest `bench/results/` run (its freshness rate, half the worker's maximum); repeats leave the
   state as it was, so the end state is still known exactly. Every 10 s: the workers' resident
-  memory, the group's lag and its committed offsets. Growth is the peak after a 5-minute warm-up
-  over the first sample after it (must stay under 10%); the committed offsets must advance in
-  every window; the lag in the second half must not exceed the first half's.
+  memory, the group's lag and its committed offsets. After a 5-minute warm-up, growth is the
+  median of the last quarter of the memory samples over the median of the first quarter (must
+  stay under 10%): a worker's memory rises and falls with the records it has fetched ahead, so
+  one busy moment is not growth, while a leak lifts the later quarters. The range is reported
+  too. The committed offsets must advance in every window; the lag in the second half must not
+  exceed the first half's.
 - **No offset committed past an unwritten batch** (Redis faults): during each outage, while
   Redis can accept nothing, its data directory (AOF, `appendfsync everysec`, the production
   setting) is copied and the group's committed offsets are read; every fact of every record

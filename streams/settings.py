@@ -20,6 +20,10 @@ class Settings(BaseSettings):
     kafka_bootstrap: str | None = None
     redis_url: str | None = None
     redis_cluster: bool = False
+    # A worker's Redis command that has not answered in this long counts as an outage: logged,
+    # counted and retried (PFADD and ZADD make a retried write harmless). Without it a paused or
+    # partitioned Redis would stall the worker silently. redis-py's own default is also 5 s.
+    redis_timeout_s: float = Field(default=5.0, gt=0, le=300)
     topic_prefix: str = Field(default="insights", pattern=r"^[A-Za-z0-9._-]{1,100}$")
     topic_partitions: int = Field(default=4, ge=1, le=1024)
     key_prefix: str = Field(default="ins", pattern=r"^[A-Za-z0-9_-]{1,32}$")

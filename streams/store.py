@@ -80,17 +80,17 @@ class RedisUnavailableError(RuntimeError):
 def connect_redis(settings: Settings, *, fail_fast_s: float | None = None) -> RedisClient:
     """A lazily connecting client: single node, or cluster when INSIGHTS_REDIS_CLUSTER is true.
 
+    A command unanswered after INSIGHTS_REDIS_TIMEOUT_S raises redis's TimeoutError, which the
+    worker logs and retries as an outage.
+
     With `fail_fast_s`, sockets time out after that many seconds and commands are not retried:
     the reader answers 503 at once on a dead Redis instead of hanging in redis-py's backoff,
     and the pool reconnects on the next request once Redis is back.
     """
-    options: dict[str, Any] = {}
+    timeout_s = settings.redis_timeout_s if fail_fast_s is None else fail_fast_s
+    options: dict[str, Any] = {"socket_timeout": timeout_s, "socket_connect_timeout": timeout_s}
     if fail_fast_s is not None:
-        options = {
-            "socket_timeout": fail_fast_s,
-            "socket_connect_timeout": fail_fast_s,
-            "retry": Retry(NoBackoff(), 0),
-        }
+        options["retry"] = Retry(NoBackoff(), 0)
     if settings.redis_cluster:
         return RedisCluster.from_url(settings.redis(), **options)
     client = Redis.from_url(settings.redis(), health_check_interval=10, **options)
