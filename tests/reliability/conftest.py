@@ -56,6 +56,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if run is not None and getattr(report, "when", "") == "call":
         known_bug = hasattr(report, "wasxfail") and getattr(report, "skipped", False)
         run.outcome = "xfailed (known bug)" if known_bug else getattr(report, "outcome", "?")
+        if call.excinfo is not None and not known_bug:
+            run.failure = call.excinfo.exconly().splitlines()[0][:300]
     return report
 
 

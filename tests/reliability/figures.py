@@ -49,6 +49,7 @@ class Figures:
     duration_s: float = 0.0
     notes: list[str] = field(default_factory=list)
     outcome: str = "not run"
+    failure: str = ""  # the first line of what failed, for the report's findings
 
     def row(self) -> dict[str, Any]:
         """A JSON-ready record."""

@@ -169,16 +169,19 @@ async def test_a_long_run_keeps_memory_flat_and_commits_moving(
         for earlier, later in itertools.pairwise(samples)
         if later.committed <= earlier.committed
     ]
-    worst_lag = max(sample.lag_records for sample in warm)
+    halfway = len(warm) // 2
+    early_lag = max(sample.lag_records for sample in warm[:halfway])
+    late_lag = max(sample.lag_records for sample in warm[halfway:])
+    within_a_window = int(rate * scale.sample_s)  # records sent in one sampling window
     windows = len(samples) - 1
-    late_lag = max(sample.lag_records for sample in warm[len(warm) // 2 :])
     figures.notes.extend(
         [
             f"{replay.describe()}, sent {passes} times over {sent_s / 60:.1f} min at "
             f"{rate:,.0f} events/s ({source}); {scale.workers} workers",
             f"{memory.describe()} (limit {MEMORY_GROWTH_LIMIT:.0%})",
-            f"lag after warm-up: worst {worst_lag:,} records, worst in the second half "
-            f"{late_lag:,} records; committed offsets advanced in "
+            f"lag after warm-up: worst {early_lag:,} records in the first half, {late_lag:,} "
+            f"in the second (bound: the first half's, or {within_a_window:,} = one window of "
+            f"traffic); committed offsets advanced in "
             f"{windows - len(stalls)} of {windows} windows of {scale.sample_s:.0f} s",
         ]
     )
@@ -193,8 +196,9 @@ async def test_a_long_run_keeps_memory_flat_and_commits_moving(
     assert diff.exact, diff.examples
     assert memory.growth < MEMORY_GROWTH_LIMIT, f"worker memory grew: {memory.describe()}"
     assert not stalls, f"committed offsets stood still in the windows ending at {stalls}"
-    # Bounded: the second half never falls further behind than the first did.
-    assert late_lag <= max(worst_lag, int(rate * scale.sample_s)), "the lag kept growing"
+    # Bounded: the second half falls no further behind than the first did, or than one
+    # window's traffic (the workers are then at most a window behind: still keeping up).
+    assert late_lag <= max(early_lag, within_a_window), "the lag kept growing"
 
 
 def test_memory_growth_is_a_trend_not_one_busy_moment() -> None:
