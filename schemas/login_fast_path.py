@@ -17,7 +17,10 @@ from schemas.events import RFC3339_TIMESTAMP, Login
 from schemas.vocabulary import Product
 
 _PRODUCTS: dict[str, Product] = {product.value: product for product in Product}
-_LOGIN_FIELDS = frozenset(Login.model_fields)
+# Every login built here has every field set, so they share one set: pydantic only reads it
+# (the models are frozen, and `model_copy` copies it before adding to it). A set per login was
+# ~220 bytes of the ~420 a decoded login holds while its batch is in flight.
+_LOGIN_FIELDS_SET = set(Login.model_fields)
 _MAX_USER_ID = 128
 _MAX_EMAIL = 320
 _new = object.__new__
@@ -67,7 +70,7 @@ def plainly_valid_login(candidate: dict[str, Any]) -> Login | None:
             "domain": domain,
         },
     )
-    _set(login, "__pydantic_fields_set__", set(_LOGIN_FIELDS))
+    _set(login, "__pydantic_fields_set__", _LOGIN_FIELDS_SET)
     _set(login, "__pydantic_extra__", None)
     _set(login, "__pydantic_private__", None)
     return login

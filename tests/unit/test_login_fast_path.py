@@ -51,6 +51,19 @@ def test_a_design_login_takes_the_fast_path_and_equals_pydantic() -> None:
     assert "email" not in repr(fast)  # emails are never logged
 
 
+def test_logins_share_their_fields_set_and_nothing_changes_it() -> None:
+    first, second = plainly_valid_login(dict(LOGIN)), plainly_valid_login(dict(LOGIN))
+    assert first is not None
+    assert second is not None
+    assert first.model_fields_set is second.model_fields_set  # one set, not one per login
+    everything = set(first.model_fields_set)
+    with pytest.raises(ValidationError):
+        first.user_id = "someone-else"  # type: ignore[misc]  # frozen
+    changed = first.model_copy(update={"user_id": "someone-else"})
+    assert changed.model_fields_set is not first.model_fields_set
+    assert first.model_fields_set == second.model_fields_set == everything
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
     [
