@@ -19,7 +19,7 @@ from schemas.vocabulary import Product
 _PRODUCTS: dict[str, Product] = {product.value: product for product in Product}
 # Every login built here has every field set, so they share one set: pydantic only reads it
 # (the models are frozen, and `model_copy` copies it before adding to it). A set per login was
-# ~220 bytes of the ~420 a decoded login holds while its batch is in flight.
+# 472 of the 881 bytes a decoded login held while its batch was in flight.
 _LOGIN_FIELDS_SET = set(Login.model_fields)
 _MAX_USER_ID = 128
 _MAX_EMAIL = 320

@@ -80,8 +80,9 @@ class RedisUnavailableError(RuntimeError):
 def connect_redis(settings: Settings, *, fail_fast_s: float | None = None) -> RedisClient:
     """A lazily connecting client: single node, or cluster when INSIGHTS_REDIS_CLUSTER is true.
 
-    A command unanswered after INSIGHTS_REDIS_TIMEOUT_S raises redis's TimeoutError, which the
-    worker logs and retries as an outage.
+    On a single node, a command unanswered after INSIGHTS_REDIS_TIMEOUT_S raises redis's
+    TimeoutError, which the worker logs and retries as an outage; a cluster client first retries
+    on its own (redis-py's cluster retries), so an outage surfaces later there.
 
     With `fail_fast_s`, sockets time out after that many seconds and commands are not retried:
     the reader answers 503 at once on a dead Redis instead of hanging in redis-py's backoff,
