@@ -159,6 +159,6 @@ async def test_a_long_run_keeps_memory_flat_and_commits_moving(
     assert diff.exact, diff.examples
     assert memory.growth < MEMORY_GROWTH_LIMIT, f"worker memory grew: {memory.describe()}"
     assert not stalls, f"committed offsets stood still in the windows ending at {stalls}"
-    # Bounded: the second half falls no further behind than the first did, or than one
-    # window's traffic (the workers are then at most a window behind: still keeping up).
+    # Bounded: the second half falls no further behind than the first did, or than the records
+    # sent in one window (the workers are then at most a window behind: still keeping up).
     assert late_lag <= max(early_lag, within_a_window), "the lag kept growing"

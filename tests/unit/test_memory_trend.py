@@ -1,6 +1,6 @@
 """The soak's memory rule: growth is a trend across the run, not one busy moment."""
 
-from tests.reliability.memory_trend import MEMORY_GROWTH_LIMIT, MemoryTrend
+from tests.reliability.memory_trend import MEMORY_GROWTH_LIMIT, MIB, MemoryTrend
 
 
 def test_memory_that_swings_with_the_backlog_is_not_growth() -> None:
@@ -15,8 +15,7 @@ def test_memory_that_keeps_rising_is_growth() -> None:
 
 
 def test_the_report_line_gives_the_range_and_both_quarters() -> None:
-    mib = 2**20
-    line = MemoryTrend.of([400 * mib, 420 * mib, 410 * mib, 480 * mib]).describe()
+    line = MemoryTrend.of([400 * MIB, 420 * MIB, 410 * MIB, 480 * MIB]).describe()
     assert line == (
         "worker memory after the warm-up 400-480 MiB; median 400 MiB in the first quarter, "
         "480 MiB in the last: growth 20.0%"
