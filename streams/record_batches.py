@@ -34,9 +34,17 @@ from streams.startup import TablelessApp
 
 
 class RecordBatchMessage(ConsumerMessage):
-    """One Faust message standing for a partition's run of fetched records, in offset order."""
+    """One Faust message standing for a partition's run of fetched records, in offset order.
+
+    It is born holding one reference, dropped only by the agent once the batch is processed
+    (agents.batches): Faust acks a message on other paths too (a stream that skips it, or drains
+    its queue after the agent stopped), and an ack reaching zero lets the offset be committed.
+    Measured before this: a worker whose agent had failed went on acking the batches queued
+    behind the failed one, and committed them unprocessed.
+    """
 
     __slots__ = ("first_offset", "records")
+    HELD_UNTIL_PROCESSED = True
 
     def __init__(self, tp: TP, records: Sequence[Any], generation_id: int | None) -> None:
         """Describe the batch by its last record (what Faust commits) and keep all of them."""
@@ -58,6 +66,7 @@ class RecordBatchMessage(ConsumerMessage):
         )
         self.records = records
         self.first_offset: int = records[0].offset
+        self.refcount = 1  # the processing hold (see the class docstring)
 
 
 # Upstream sleeps a whole second between looks while no partition is assigned, so a worker that

@@ -1,0 +1,59 @@
+"""A batch whose processing fails with an error the worker does not retry is never lost."""
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+from aiokafka.structs import TopicPartition
+
+from insights.embedded import stop_process
+from insights.producer import produce, wait_for_group
+from streams.kafka_admin import committed_offsets
+from streams.settings import Settings
+from streams.topics import TopicNames
+from tests.integration.conftest import WorkerFactory
+from tests.integration.failing_worker import BUG, start_failing_worker
+from tests.integration.test_pipeline import Y, claim, login, no_progress, report, send
+
+pytestmark = pytest.mark.integration
+
+USERS = 20
+
+
+async def test_a_worker_whose_agent_fails_exits_and_the_batch_is_counted_after_restart(
+    settings: Settings, pipeline_env: dict[str, str], start_worker: WorkerFactory, tmp_path: Path
+) -> None:
+    """The failing worker exits with status 1 and commits nothing past the failed batches
+    (Faust's default supervisor would restart the agent in place and commit past them); a
+    healthy worker then counts every login."""
+    day = f"{Y}-12-05"
+    setup = start_worker()
+    await send(settings, [claim("acme", "acme.com", f"{Y}-01-01T00:00:00Z")])
+    stop_process(setup)
+    logins = [login(f"u{n}", f"u{n}@acme.com", f"{day}T09:00:00Z") for n in range(USERS)]
+    sent = await produce(
+        settings, logins, None, wait=False, timeout_s=60, progress=no_progress, offsets=True
+    )
+
+    log = tmp_path / "failing-worker.log"
+    failing = start_failing_worker(pipeline_env, log)
+    try:
+        # Nothing arrives after the failed batches, so this also shows the failure is acted on
+        # at once, not when a next batch happens to be fetched.
+        status = await asyncio.to_thread(failing.wait, 90)
+    finally:
+        failing.kill()
+    text = log.read_text(errors="replace")
+    assert status == 1, text[-2000:]
+    assert BUG in text
+
+    names = TopicNames.from_settings(settings)
+    partitions = [TopicPartition(names.logins, p) for p in range(settings.topic_partitions)]
+    committed = await committed_offsets(settings.kafka(), settings.app_id, partitions)
+    assert all(offset <= 0 for offset in committed.values()), committed
+
+    start_worker()
+    await wait_for_group(settings, sent.targets, time.monotonic() + 90, no_progress)
+    document = await report(settings, "acme", day, day)
+    assert document["series"]["all"] == [USERS]
