@@ -41,10 +41,10 @@ integration: $(STAMP) system-deps  ## real embedded broker and redis-server, sta
 test: lint system-deps  ## everything CI runs: lint, unit, integration and browser tests
 	$(BIN)/pytest tests -q --durations=15
 
-bench-quick: $(STAMP) system-deps  ## the performance harness on 100k events (a few minutes)
+bench-quick: $(STAMP) system-deps  ## the performance harness on 100k events, Redis memory of one org (< 3 min)
 	$(BIN)/python -m bench.throughput --quick
 
-bench: $(STAMP) system-deps  ## the full harness on 1M events, plus read latency with and without cache
+bench: $(STAMP) system-deps  ## the full harness on 1M events (Redis memory included), plus read latency without cache
 	$(BIN)/python -m bench.throughput
 	$(BIN)/python -m bench.reads
 

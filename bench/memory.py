@@ -248,16 +248,47 @@ async def org_footprint(users: int, cluster: bool) -> dict[str, Any]:
     }
 
 
-async def measure(org_sizes: list[int]) -> dict[str, Any]:
-    """Every figure, in order."""
+async def measure(
+    org_sizes: list[int], clusters: tuple[bool, ...] = (False, True)
+) -> dict[str, Any]:
+    """Every figure, in order; each org size on a single Redis and/or a 3-master cluster."""
     results: dict[str, Any] = {
         "keys": await key_sizes(),
         "sparse_to_dense": await sparse_to_dense(),
     }
     results["orgs"] = [
-        await org_footprint(users, cluster) for users in org_sizes for cluster in (False, True)
+        await org_footprint(users, cluster) for users in org_sizes for cluster in clusters
     ]
     return results
+
+
+HEADLINE_CARDINALITIES = (1, 1_000, 100_000)
+
+
+def headline(results: dict[str, Any]) -> list[tuple[str, str]]:
+    """Table rows for the performance harness: a key's bytes at a few sizes, an org's per day."""
+    per_key = {
+        row["distinct_users"]: row["hll_bytes"] + row["companion_bytes"] for row in results["keys"]
+    }
+    sizes = [n for n in HEADLINE_CARDINALITIES if n in per_key]
+    rows = [
+        (
+            "Redis bytes per key (HLL + exact set), "
+            + " / ".join(f"{n:,}" for n in sizes)
+            + " users",
+            " / ".join(f"{per_key[n]:,}" for n in sizes) + " B",
+        )
+    ]
+    for org in results["orgs"]:
+        if org["redis"] == "single":
+            rows.append(
+                (
+                    f"Redis bytes per org per day, {org['users']:,} users",
+                    f"{org['bytes_per_day']:,} B ({org['bytes_per_org_retained'] / 2**20:,.1f} MiB "
+                    f"over {RETENTION_DAYS} days)",
+                )
+            )
+    return rows
 
 
 def main() -> None:

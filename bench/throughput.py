@@ -1,4 +1,5 @@
-"""The performance harness: ceiling, worker, produce, reads, ready time and freshness in one run.
+"""The performance harness: ceiling, worker, produce, reads, ready time, freshness and Redis
+memory in one run.
 
 `python -m bench.throughput --quick` (make bench-quick) or without --quick (make bench).
 Writes bench/results/<date>-<commit>.json (`-quick.json` for --quick), prints a table, and ends
@@ -24,6 +25,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import TopicPartition
 
+from bench import memory as redis_memory
 from bench.workers import fresh_env, quiet
 from insights.embedded import StackEndpoints, embedded_stack, free_port, stop_process
 from insights.processes import start_insights
@@ -430,6 +432,10 @@ def main() -> None:
     with embedded_stack() as stack:
         results = asyncio.run(measure(stack, events))
     results["read_p99_ms_365d"] = read_p99_365d()
+    # Its own fresh redis-server, so used_memory counts nothing but the keys written; a quick run
+    # replays one org of 1,000 users on a single Redis, the full one adds 10,000 and a cluster.
+    org_sizes, clusters = ([1_000], (False,)) if args.quick else ([1_000, 10_000], (False, True))
+    results["redis_memory"] = asyncio.run(redis_memory.measure(org_sizes, clusters))
     w1, w2 = results["worker_1"]["events_per_s"], results["worker_2"]["events_per_s"]
     summary = {
         "worker_vs_raw": round(w1 / results["raw_drain_per_s"], 3),
@@ -467,9 +473,11 @@ def main() -> None:
             f"{results['freshness']['p50_s']} / {results['freshness']['p99_s']} s",
         ),
         ("read p99, 365 days, 50 clients", f"{results['read_p99_ms_365d']} ms"),
+        *redis_memory.headline(results["redis_memory"]),
     ]
+    width = max(len(name) for name, _ in rows)
     for name, value in rows:
-        print(f"{name:<40} {value}")
+        print(f"{name:<{width}} {value}")
     print(f"results: {out}")
     print(" ".join(f"{key}={value}" for key, value in summary.items()))
 
