@@ -20,6 +20,7 @@ import pytest
 
 from tests.reliability.figures import Figures, ci_and_full
 from tests.reliability.harness import Harness
+from tests.reliability.lag_trend import LagTrend
 from tests.reliability.memory_trend import MEMORY_GROWTH_LIMIT, MemoryTrend
 from tests.reliability.offsets import behind
 from tests.reliability.replay import ReplaySpec, build_replay
@@ -131,20 +132,16 @@ async def test_a_long_run_keeps_memory_flat_and_commits_moving(
         for earlier, later in itertools.pairwise(samples)
         if later.committed <= earlier.committed
     ]
-    halfway = len(warm) // 2
-    early_lag = max((sample.lag_records for sample in warm[:halfway]), default=0)
-    late_lag = max((sample.lag_records for sample in warm[halfway:]), default=0)
     # The lag counts Kafka records, and a batched record holds up to 50 events.
     within_a_window = int(rate * scale.sample_s * len(replay.traffic) / replay.events)
+    lag = LagTrend.of([sample.lag_records for sample in warm], within_a_window)
     windows = len(samples) - 1
     figures.notes.extend(
         [
             f"{replay.describe()}, sent {passes} times over {sent_s / 60:.1f} min at "
             f"{rate:,.0f} events/s ({source}); {scale.workers} workers",
             f"{memory.describe()} (limit {MEMORY_GROWTH_LIMIT:.0%})",
-            f"lag after warm-up: worst {early_lag:,} records in the first half, {late_lag:,} "
-            f"in the second (bound: the first half's, or {within_a_window:,}, one window's "
-            f"records); committed offsets advanced in "
+            f"{lag.describe()}; committed offsets advanced in "
             f"{windows - len(stalls)} of {windows} windows of {scale.sample_s:.0f} s",
         ]
     )
@@ -159,6 +156,4 @@ async def test_a_long_run_keeps_memory_flat_and_commits_moving(
     assert diff.exact, diff.examples
     assert memory.growth < MEMORY_GROWTH_LIMIT, f"worker memory grew: {memory.describe()}"
     assert not stalls, f"committed offsets stood still in the windows ending at {stalls}"
-    # Bounded: the second half falls no further behind than the first did, or than the records
-    # sent in one window (the workers are then at most a window behind: still keeping up).
-    assert late_lag <= max(early_lag, within_a_window), "the lag kept growing"
+    assert lag.bounded, f"the lag kept growing: {lag.describe()}"
