@@ -72,12 +72,16 @@ METHOD = """\
   newest `bench/results/` run (its freshness rate, half the worker's maximum); repeats leave the
   state as it was, so the end state is still known exactly. Every 10 s: the workers' resident
   memory, the group's lag and its committed offsets. After a 5-minute warm-up, growth is the
-  median of the last quarter of the memory samples over the median of the first quarter (must
-  stay under 10%): a worker's memory rises and falls with the records it has fetched ahead, so
-  one busy moment is not growth, while a leak lifts the later quarters. The range is reported
-  too. The committed offsets must advance in every window; the worst lag sampled in the second
-  half may exceed the first half's worst by at most the records sent in one window (worst
-  samples are noisy; a group that cannot keep up falls further behind every window).
+  median of the last quarter of the memory samples over the median of the first quarter, at the
+  same lag (must stay under 10%): a worker's memory rises and falls with the records it has
+  fetched ahead, so each sample is first moved to the run's median lag along a line fitted
+  through (lag, memory) over the run (its slope never below zero). One busy moment or a backlog
+  that sits higher at the end is then not growth, while a leak, which grows with the work done,
+  lifts the later quarters. The raw quarters, the fitted MiB per 1,000 records of lag and the
+  range are reported too. The committed offsets must advance in every window; the worst lag
+  sampled in the second half may exceed the first half's worst by at most the records sent in
+  one window (worst samples are noisy; a group that cannot keep up falls further behind every
+  window).
 - **No offset committed past an unwritten batch** (Redis faults): during each outage, while
   Redis can accept nothing, its data directory (AOF, `appendfsync everysec`, the production
   setting) is copied and the group's committed offsets are read; every fact of every record

@@ -31,6 +31,7 @@ class Worker:
     metrics_port: int
     counters: dict[tuple[str, str], float] = field(default_factory=dict)  # (topic, outcome)
     late: dict[str, float] = field(default_factory=dict)  # topic -> late control events
+    redis_errors: float = 0.0  # Redis operations that failed and were retried
 
     @property
     def alive(self) -> bool:
@@ -115,6 +116,10 @@ class WorkerPool:
                     worker.counters[labels] = sample.value
                 elif sample.name == "insights_late_control_events_total":
                     worker.late[sample.labels["topic"]] = sample.value
+            if family.name == "insights_redis_errors":
+                worker.redis_errors = sum(
+                    sample.value for sample in family.samples if sample.name.endswith("_total")
+                )
         return True
 
     async def scrape_all(self) -> None:
@@ -130,6 +135,10 @@ class WorkerPool:
             for (seen_topic, seen_outcome), value in worker.counters.items()
             if seen_outcome == outcome and topic in (None, seen_topic)
         )
+
+    def redis_errors(self) -> float:
+        """Redis operations retried, summed over every worker's last scrape."""
+        return sum(worker.redis_errors for worker in self.workers)
 
     async def close(self) -> None:
         """Stop every worker still running and the scrape client."""
