@@ -2,7 +2,8 @@
 
 Run: `.venv/bin/python -m bench.reliability` (what `make reliability` runs; under an hour here).
 It runs `pytest tests/reliability -m reliability` with INSIGHTS_RELIABILITY_FULL=1, collects each
-suite's figures and writes the report, even when a suite fails (its row then says so).
+suite's figures and writes the report, even when a suite fails (its row then says so, and says
+"error in setup" or "error in teardown" when the stack, a worker or a finaliser failed around it).
 """
 
 import argparse

@@ -36,13 +36,26 @@ async def harness(reliability_stack: StackEndpoints, tmp_path: Path) -> AsyncIte
         await run.close()
 
 
+def figures_of(item: pytest.Item) -> Figures:
+    """The item's figures, created on first use and listed for the session's report."""
+    run = item.stash.get(FIGURES, None)
+    if run is None:
+        scale = (
+            item.callspec.id
+            if isinstance(item, pytest.Function) and hasattr(item, "callspec")
+            else "ci and full"
+        )
+        module = getattr(item, "module", None)
+        run = Figures(suite=getattr(module, "SUITE", item.name), scale=scale)
+        item.stash[FIGURES] = run
+        item.config.stash.setdefault(RUNS, []).append(run)
+    return run
+
+
 @pytest.fixture
 def figures(request: pytest.FixtureRequest) -> Iterator[Figures]:
     """The run's figures (and its duration), reported after the session whatever the outcome."""
-    scale = request.node.callspec.id if hasattr(request.node, "callspec") else "ci and full"
-    run = Figures(suite=getattr(request.module, "SUITE", request.module.__name__), scale=scale)
-    request.node.stash[FIGURES] = run
-    request.config.stash.setdefault(RUNS, []).append(run)
+    run = figures_of(request.node)
     started = time.monotonic()
     yield run
     run.duration_s = time.monotonic() - started
@@ -50,14 +63,16 @@ def figures(request: pytest.FixtureRequest) -> Iterator[Figures]:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> object:
-    """Record each run's outcome on its figures."""
+    """Record each phase's outcome on the run's figures (a failed setup creates them)."""
     report = yield
     run = item.stash.get(FIGURES, None)
-    if run is not None and getattr(report, "when", "") == "call":
+    outcome = getattr(report, "outcome", "?")
+    if run is None and outcome == "failed" and "figures" in getattr(item, "fixturenames", ()):
+        run = figures_of(item)  # the setup failed before the figures fixture ran
+    if run is not None:
         known_bug = hasattr(report, "wasxfail") and getattr(report, "skipped", False)
-        run.outcome = "xfailed (known bug)" if known_bug else getattr(report, "outcome", "?")
-        if call.excinfo is not None and not known_bug:
-            run.failure = call.excinfo.exconly().splitlines()[0][:300]
+        error = call.excinfo.exconly().splitlines()[0][:300] if call.excinfo is not None else ""
+        run.record_phase(getattr(report, "when", ""), outcome, error, known_bug=known_bug)
     return report
 
 

@@ -55,6 +55,21 @@ class Figures:
         """A JSON-ready record."""
         return asdict(self)
 
+    def record_phase(self, when: str, outcome: str, error: str, *, known_bug: bool = False) -> None:
+        """Fold one pytest phase (setup, call, teardown) into the run's outcome.
+
+        The call decides the outcome; a setup that failed (the stack or a worker did not start)
+        or a teardown that failed (a worker left running, a check in a finaliser) is reported too,
+        so the report never shows such a run as "not run" or "passed".
+        """
+        if when == "call":
+            self.outcome = "xfailed (known bug)" if known_bug else outcome
+            if error and not known_bug:
+                self.failure = error
+        elif outcome == "failed" and self.outcome in ("not run", "passed"):
+            self.outcome = f"error in {when}"
+            self.failure = self.failure or error
+
 
 def summary_line(figures: Figures) -> str:
     """One line per run for the terminal summary."""
