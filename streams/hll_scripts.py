@@ -54,6 +54,18 @@ end
 return out
 """
 
+# ARGV: sorted sets, all served by the node the call is sent to. The same reads as ZRANGE_ALL for a
+# cluster, where one call may not declare keys of several slots (CROSSSLOT) but a script without a
+# shebang may still read any key its node serves (Redis 6 and 7 both allow it; a key of another node
+# fails the call with "non local key", and the store then falls back to one ZRANGE per key).
+ZRANGE_ALL_OF_NODE = """
+local out = {}
+for i = 1, #ARGV do
+  out[i] = redis.call('ZRANGE', ARGV[i], 0, -1)
+end
+return out
+"""
+
 # KEYS: per group, its n hll keys then their n exact sets. ARGV: sentinel, then each group's n.
 # One call answers a whole report (all groups share the org's hash slot). Per group: exact when
 # no set has overflowed and every HyperLogLog has its set (a day with neither is an empty day),

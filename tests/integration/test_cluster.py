@@ -1,7 +1,9 @@
 """Scaling out: three workers on a 3-master Redis Cluster answer exactly as one on one Redis."""
 
 import asyncio
+import math
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,9 +19,10 @@ from insights.embedded import StackEndpoints, stop_process
 from insights.producer import produce, route, wait_for_group
 from insights.redis_cluster import LocalCluster, local_redis_cluster
 from insights.simulation import Simulation, SimulationSpec, simulate
+from schemas.vocabulary import Product
 from streams.core.keys import KeyLayout
 from streams.settings import Settings
-from streams.store import connect_redis
+from streams.store import KEYS_PER_READ, RedisActiveUserStore, connect_redis, primary_of
 from streams.topics import TopicNames
 from tests.integration.cluster_fixtures import (
     Feed,
@@ -295,3 +298,68 @@ async def ask_everything(
         assert response.json()["domains"], f"{org} has claimed domains"
         bodies.append(response.content)
     return bodies
+
+
+async def test_timelines_are_read_one_script_call_per_node_and_match_per_key_reads(
+    redis_cluster: LocalCluster,
+) -> None:
+    """Timelines of every node, empty ones included, read as one ZRANGE per key would."""
+    client = cluster_client(redis_cluster)
+    store = RedisActiveUserStore(client, KeyLayout("timelines-probe"), 400)
+    keys = [store.layout.plan_timeline(f"user-{n}", Product.JIRA) for n in range(3 * KEYS_PER_READ)]
+    try:
+        async with client.pipeline(transaction=False) as pipe:
+            for n, key in enumerate(keys[::3]):
+                pipe.zadd(key, {f"free:{n}": n, f"standard:{n}": n + 1})
+            await pipe.execute()
+        per_node = Counter(getattr(primary_of(client, key), "name", None) for key in keys)
+        assert len(per_node) == 3
+        expected = await store.pipelined_zranges(client, keys)
+        assert sum(1 for members in expected if members) == len(keys[::3])
+        calls_before = await script_calls(client)
+        assert await store.sorted_sets(keys) == expected
+        # One call per node and KEYS_PER_READ of its keys (about 5,000 each here), none per key.
+        calls = sum(math.ceil(count / KEYS_PER_READ) for count in per_node.values())
+        assert await script_calls(client) - calls_before == calls
+    finally:
+        await client.aclose()
+
+
+async def test_a_refused_node_read_falls_back_to_per_key_reads(
+    redis_cluster: LocalCluster,
+) -> None:
+    """A node without the script, or asked for another node's key, still gives every timeline."""
+    client = cluster_client(redis_cluster)
+    store = RedisActiveUserStore(client, KeyLayout("fallback-probe"), 400)
+    keys = [store.layout.plan_timeline(f"user-{n}", Product.TRELLO) for n in range(300)]
+    try:
+        async with client.pipeline(transaction=False) as pipe:
+            for n, key in enumerate(keys):
+                pipe.zadd(key, {f"premium:{n}": n})
+            await pipe.execute()
+        expected = await store.pipelined_zranges(client, keys)
+        await store.load_scripts()
+        home = primary_of(client, keys[0])
+        assert home is not None
+        elsewhere = next(key for key in keys if primary_of(client, key) != home)
+        assert await store.read_on_node(client, home, [elsewhere]) is None  # "non local key"
+        await client.script_flush()  # redis-py sends it to every primary
+        assert await store.sorted_sets(keys) == expected  # NOSCRIPT: read per key
+        assert not store.scripts_loaded
+        assert await store.sorted_sets(keys) == expected  # reloaded on the next read
+        assert store.scripts_loaded
+    finally:
+        await client.aclose()
+
+
+def cluster_client(cluster: LocalCluster) -> RedisCluster:
+    """The service's own cluster client for the session's cluster."""
+    client = connect_redis(Settings(redis_url=cluster.url, redis_cluster=True))
+    assert isinstance(client, RedisCluster)
+    return client
+
+
+async def script_calls(client: RedisCluster) -> int:
+    """EVALSHA calls every primary has served so far (INFO commandstats)."""
+    stats = await client.info("commandstats", target_nodes=RedisCluster.PRIMARIES)
+    return sum(int(node.get("cmdstat_evalsha", {}).get("calls", 0)) for node in stats.values())
