@@ -11,7 +11,9 @@ from redis.asyncio.cluster import ClusterNode, ClusterPipeline
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.commands.core import AsyncScript
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, ResponseError, SlotNotCoveredError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from schemas.events import DomainClaim, PlanChange
 from schemas.vocabulary import Product
@@ -165,9 +167,9 @@ class RedisActiveUserStore:
 
         User keys spread over every slot, and one call may not declare keys of several slots, so
         the keys go in as arguments (ZRANGE_ALL_OF_NODE) to the node the client's slot map names.
-        A call that fails with a Redis error (a slot moved since the map was read, a primary that
-        lost its scripts) is read again as one pipelined ZRANGE per key, which follows MOVED and
-        ASK; connection errors propagate, as for every other command.
+        A call that fails (a slot moved since the map was read, a primary that lost its scripts or
+        is failing over) is read again as one pipelined ZRANGE per key, which follows MOVED and
+        ASK and retries on a fresh slot map; errors from that read propagate.
         """
         if not self.scripts_loaded:
             await self.load_scripts()
@@ -187,17 +189,24 @@ class RedisActiveUserStore:
                 for index, value in zip(chunk, values, strict=True):
                     replies[index] = value
 
-        await asyncio.gather(*(read_node(node, indexes) for node, indexes in by_node.values()))
+        async with asyncio.TaskGroup() as reads:  # one failing node cancels the others' reads
+            for node, indexes in by_node.values():
+                reads.create_task(read_node(node, indexes))
         return replies
 
     async def read_on_node(
         self, client: RedisCluster, node: ClusterNode, keys: list[str]
     ) -> list[Any] | None:
-        """ZRANGE_ALL_OF_NODE on `node`; None when Redis refused it (the caller reads per key)."""
+        """ZRANGE_ALL_OF_NODE on `node`; None when it failed (the caller then reads per key).
+
+        A command sent to a named node is not retried by redis-py, so a connection error (a
+        primary failing over) also falls back: the per-key pipeline refreshes the slot map and
+        retries, and raises only if Redis stays unreachable.
+        """
         sha = self.zrange_all_of_node.sha
         try:
             return list(await client.execute_command("EVALSHA", sha, 0, *keys, target_nodes=node))
-        except ResponseError as error:
+        except (ResponseError, RedisConnectionError, RedisTimeoutError) as error:
             if isinstance(error, NoScriptError):
                 self.scripts_loaded = False
             return None

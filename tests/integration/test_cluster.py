@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 import redis
 from redis.asyncio import RedisCluster
+from redis.asyncio.cluster import ClusterNode
 from redis.exceptions import ClusterCrossSlotError
 
-from insights.embedded import StackEndpoints, stop_process
+from insights.embedded import StackEndpoints, free_port, stop_process
 from insights.producer import produce, route, wait_for_group
 from insights.redis_cluster import LocalCluster, local_redis_cluster
 from insights.simulation import Simulation, SimulationSpec, simulate
@@ -317,7 +318,8 @@ async def test_timelines_are_read_one_script_call_per_node_and_match_per_key_rea
         expected = await store.pipelined_zranges(client, keys)
         assert sum(1 for members in expected if members) == len(keys[::3])
         calls_before = await script_calls(client)
-        assert await store.sorted_sets(keys) == expected
+        store.pipelined_zranges = refuse_per_key_reads  # type: ignore[method-assign]
+        assert await store.sorted_sets(keys) == expected  # no node refused, nothing fell back
         # One call per node and KEYS_PER_READ of its keys (about 5,000 each here), none per key.
         calls = sum(math.ceil(count / KEYS_PER_READ) for count in per_node.values())
         assert await script_calls(client) - calls_before == calls
@@ -343,6 +345,8 @@ async def test_a_refused_node_read_falls_back_to_per_key_reads(
         assert home is not None
         elsewhere = next(key for key in keys if primary_of(client, key) != home)
         assert await store.read_on_node(client, home, [elsewhere]) is None  # "non local key"
+        gone = ClusterNode("127.0.0.1", free_port())  # a primary that no longer answers
+        assert await store.read_on_node(client, gone, keys[:1]) is None
         await client.script_flush()  # redis-py sends it to every primary
         assert await store.sorted_sets(keys) == expected  # NOSCRIPT: read per key
         assert not store.scripts_loaded
@@ -350,6 +354,11 @@ async def test_a_refused_node_read_falls_back_to_per_key_reads(
         assert store.scripts_loaded
     finally:
         await client.aclose()
+
+
+async def refuse_per_key_reads(client: RedisCluster, keys: list[str]) -> list[Any]:
+    """Stands in for the per-key fallback where a test requires that it is never used."""
+    raise AssertionError(f"fell back to per-key reads for {len(keys)} keys")
 
 
 def cluster_client(cluster: LocalCluster) -> RedisCluster:
