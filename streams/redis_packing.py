@@ -5,10 +5,12 @@ worker's time: a batch sends tens of thousands of arguments. `hiredis.pack_comma
 same bytes in C.
 """
 
-from typing import Any
+from typing import Any, TypeVar
 
 import hiredis
 from redis.asyncio.connection import AbstractConnection
+
+C = TypeVar("C", bound=AbstractConnection)
 
 
 class HiredisPackingMixin:
@@ -24,7 +26,7 @@ class HiredisPackingMixin:
         return [hiredis.pack_command(args)]
 
 
-def with_hiredis_packing(connection_class: type[AbstractConnection]) -> type[AbstractConnection]:
+def with_hiredis_packing(connection_class: type[C]) -> type[C]:
     """The same connection class (TCP, TLS or Unix socket), packing with hiredis."""
     if issubclass(connection_class, HiredisPackingMixin):
         return connection_class

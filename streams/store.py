@@ -17,6 +17,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from schemas.events import DomainClaim, PlanChange
 from schemas.vocabulary import Product
+from streams.cluster_client import connect_cluster
 from streams.core.attribution import BatchWrites, KeyGroup, UserProduct
 from streams.core.days import day_end
 from streams.core.keys import EXACT_LIMIT, OVERFLOWED, KeyLayout
@@ -96,7 +97,7 @@ def connect_redis(settings: Settings, *, fail_fast_s: float | None = None) -> Re
     if fail_fast_s is not None:
         options["retry"] = Retry(NoBackoff(), 0)
     if settings.redis_cluster:
-        return RedisCluster.from_url(settings.redis(), **options)
+        return connect_cluster(settings.redis(), **options)
     client = Redis.from_url(settings.redis(), health_check_interval=10, **options)
     pool = client.connection_pool
     pool.connection_class = with_hiredis_packing(pool.connection_class)

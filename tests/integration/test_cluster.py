@@ -22,6 +22,7 @@ from insights.redis_cluster import LocalCluster, local_redis_cluster
 from insights.simulation import Simulation, SimulationSpec, simulate
 from schemas.vocabulary import Product
 from streams.core.keys import KeyLayout
+from streams.redis_packing import HiredisPackingMixin
 from streams.settings import Settings
 from streams.store import KEYS_PER_READ, RedisActiveUserStore, connect_redis, primary_of
 from streams.topics import TopicNames
@@ -372,3 +373,24 @@ async def script_calls(client: RedisCluster) -> int:
     """EVALSHA calls every primary has served so far (INFO commandstats)."""
     stats = await client.info("commandstats", target_nodes=RedisCluster.PRIMARIES)
     return sum(int(node.get("cmdstat_evalsha", {}).get("calls", 0)) for node in stats.values())
+
+
+async def test_the_cluster_client_packs_with_hiredis_and_redis_still_refuses_cross_slot_scripts(
+    redis_cluster: LocalCluster,
+) -> None:
+    """Scripts are routed by their first key only: Redis itself still refuses mixed slots."""
+    client = cluster_client(redis_cluster)
+    layout = KeyLayout("routing-probe")
+    try:
+        await client.initialize()
+        for node in client.get_nodes():
+            assert issubclass(node.connection_class, HiredisPackingMixin)
+        day = datetime.now(UTC).date()
+        acme = [layout.active_users("acme", "all", "all", day), layout.org_domains("acme")]
+        sha = await client.script_load("return #KEYS")  # loaded on every primary
+        assert await client.evalsha(sha, len(acme), *acme) == 2
+        mixed = [layout.active_users("acme", "all", "all", day), layout.org_domains("hooli")]
+        with pytest.raises(ClusterCrossSlotError):  # Redis's CROSSSLOT, not redis-py's check
+            await client.evalsha(sha, len(mixed), *mixed)
+    finally:
+        await client.aclose()
