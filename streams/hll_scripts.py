@@ -45,23 +45,17 @@ end
 return 1
 """
 
-# KEYS: sorted sets. Returns each one's members, in KEYS order (an empty list when missing).
+# KEYS: sorted sets; or, with no KEYS, ARGV: sorted sets all served by the node the call goes to.
+# Returns each one's members, in order (an empty list when missing). ARGV is for a cluster, where
+# one call may not declare keys of several slots (CROSSSLOT) but a script without a shebang may
+# still read any key its node serves (Redis 6 and 7 both allow it; a key of another node fails the
+# call with "non local key", and the store then falls back to one ZRANGE per key).
 ZRANGE_ALL = """
+local names = KEYS
+if #names == 0 then names = ARGV end
 local out = {}
-for i = 1, #KEYS do
-  out[i] = redis.call('ZRANGE', KEYS[i], 0, -1)
-end
-return out
-"""
-
-# ARGV: sorted sets, all served by the node the call is sent to. The same reads as ZRANGE_ALL for a
-# cluster, where one call may not declare keys of several slots (CROSSSLOT) but a script without a
-# shebang may still read any key its node serves (Redis 6 and 7 both allow it; a key of another node
-# fails the call with "non local key", and the store then falls back to one ZRANGE per key).
-ZRANGE_ALL_OF_NODE = """
-local out = {}
-for i = 1, #ARGV do
-  out[i] = redis.call('ZRANGE', ARGV[i], 0, -1)
+for i = 1, #names do
+  out[i] = redis.call('ZRANGE', names[i], 0, -1)
 end
 return out
 """

@@ -29,7 +29,7 @@ from streams.core.timelines import (
     plan_member,
     to_millis,
 )
-from streams.hll_scripts import ADD_MEMBERS, COUNT_UNIONS, ZRANGE_ALL, ZRANGE_ALL_OF_NODE
+from streams.hll_scripts import ADD_MEMBERS, COUNT_UNIONS, ZRANGE_ALL
 from streams.redis_packing import with_hiredis_packing
 from streams.settings import Settings
 
@@ -123,13 +123,17 @@ class RedisActiveUserStore:
         self.add_members = client.register_script(ADD_MEMBERS)
         self.count_unions_script = client.register_script(COUNT_UNIONS)
         self.zrange_all = client.register_script(ZRANGE_ALL)
-        self.zrange_all_of_node = client.register_script(ZRANGE_ALL_OF_NODE)
         # Only a cluster pipeline needs the scripts loaded up front (see queue_script).
         self.scripts_loaded = not isinstance(client, RedisCluster)
 
+    async def ensure_scripts_loaded(self) -> None:
+        """Load the scripts on every primary unless they are known to be there."""
+        if not self.scripts_loaded:
+            await self.load_scripts()
+
     async def load_scripts(self) -> None:
         """SCRIPT LOAD on every primary (a RedisCluster client sends it to all of them)."""
-        for script in (self.add_members, self.count_unions_script, self.zrange_all_of_node):
+        for script in (self.add_members, self.count_unions_script, self.zrange_all):
             await self.client.script_load(script.script)
         self.scripts_loaded = True
 
@@ -167,13 +171,12 @@ class RedisActiveUserStore:
         """On a cluster: per node, one script call per KEYS_PER_READ of the keys that node serves.
 
         User keys spread over every slot, and one call may not declare keys of several slots, so
-        the keys go in as arguments (ZRANGE_ALL_OF_NODE) to the node the client's slot map names.
+        the keys go in as arguments of ZRANGE_ALL to the node the client's slot map names.
         A call that fails (a slot moved since the map was read, a primary that lost its scripts or
         is failing over) is read again as one pipelined ZRANGE per key, which follows MOVED and
         ASK and retries on a fresh slot map; errors from that read propagate.
         """
-        if not self.scripts_loaded:
-            await self.load_scripts()
+        await self.ensure_scripts_loaded()
         by_node: dict[str, tuple[ClusterNode | None, list[int]]] = {}
         for index, key in enumerate(keys):
             node = primary_of(client, key)
@@ -198,13 +201,13 @@ class RedisActiveUserStore:
     async def read_on_node(
         self, client: RedisCluster, node: ClusterNode, keys: list[str]
     ) -> list[Any] | None:
-        """ZRANGE_ALL_OF_NODE on `node`; None when it failed (the caller then reads per key).
+        """ZRANGE_ALL on `node`, keys as arguments; None when it failed (then read per key).
 
         A command sent to a named node is not retried by redis-py, so a connection error (a
         primary failing over) also falls back: the per-key pipeline refreshes the slot map and
         retries, and raises only if Redis stays unreachable.
         """
-        sha = self.zrange_all_of_node.sha
+        sha = self.zrange_all.sha
         try:
             return list(await client.execute_command("EVALSHA", sha, 0, *keys, target_nodes=node))
         except (ResponseError, RedisConnectionError, RedisTimeoutError) as error:
@@ -222,8 +225,7 @@ class RedisActiveUserStore:
 
     async def write_batch(self, writes: BatchWrites) -> None:
         """PFADD each key's members, set expiry, mark coverage and watermarks: one pipeline."""
-        if not self.scripts_loaded:
-            await self.load_scripts()
+        await self.ensure_scripts_loaded()
         # `async with`: a pipeline that failed is reset and its connection returned at once.
         async with self.client.pipeline(transaction=False) as pipe:
             # PFADD and SADD are idempotent: a redelivered batch sets the same registers again.

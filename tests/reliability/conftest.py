@@ -46,7 +46,8 @@ def figures_of(item: pytest.Item) -> Figures:
             else "ci and full"
         )
         module = getattr(item, "module", None)
-        run = Figures(suite=getattr(module, "SUITE", item.name), scale=scale)
+        name = getattr(module, "__name__", item.name)
+        run = Figures(suite=getattr(module, "SUITE", name), scale=scale)
         item.stash[FIGURES] = run
         item.config.stash.setdefault(RUNS, []).append(run)
     return run
