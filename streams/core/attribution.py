@@ -72,25 +72,33 @@ def attribute(
 ) -> BatchWrites:
     """Attribute each managed login to its org and plan at event time, with the rollup keys."""
     writes = BatchWrites()
-    empty_plan = PlanTimeline()
+    covered = writes.covered
+    free = Plan.FREE
     # Users per (org, product, plan, domain, day) first: key names are built once per group,
-    # not once per login, which matters on the hot path (nine keys per login).
+    # not once per login, which matters on the hot path (nine keys per login). Names bound to
+    # locals and counts kept in locals: this loop runs once per event.
     groups: dict[tuple[str, Product, Plan, str, date], set[str]] = defaultdict(set)
+    counted = unmanaged = heartbeats = 0
     for event in events:
-        day = utc_day(event.occurred_at)
-        writes.covered.add((event.product, day))
+        occurred_at = event.occurred_at
+        day = utc_day(occurred_at)
+        covered.add((event.product, day))
         if isinstance(event, Heartbeat):
-            writes.heartbeats += 1
+            heartbeats += 1
             continue
-        millis = to_millis(event.occurred_at)
+        millis = to_millis(occurred_at)
         timeline = domains.get(event.domain)
         org_id = timeline.owner_at(millis) if timeline else None
         if org_id is None:
-            writes.unmanaged += 1
+            unmanaged += 1
             continue
-        plan = plans.get((event.user_id, event.product), empty_plan).plan_at(millis)
-        writes.counted += 1
-        groups[(org_id, event.product, plan, event.domain, day)].add(event.user_id)
+        user_id = event.user_id
+        # Only users with plan changes have a timeline; everyone else is on `free`.
+        plan_timeline = plans.get((user_id, event.product))
+        plan = free if plan_timeline is None else plan_timeline.plan_at(millis)
+        counted += 1
+        groups[(org_id, event.product, plan, event.domain, day)].add(user_id)
+    writes.counted, writes.unmanaged, writes.heartbeats = counted, unmanaged, heartbeats
     for group, users in groups.items():
         writes.add(group_keys(layout, *group), users)
     return writes

@@ -4,6 +4,7 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import itemgetter
 
 from schemas.vocabulary import Plan
 
@@ -16,6 +17,9 @@ def to_millis(instant: datetime) -> int:
 def from_millis(millis: int) -> datetime:
     """The aware UTC instant of epoch milliseconds."""
     return datetime.fromtimestamp(millis / 1000, tz=UTC)
+
+
+_effective_millis = itemgetter(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,9 +40,9 @@ class PlanTimeline:
 
     def plan_at(self, instant_millis: int) -> Plan:
         """The latest plan with effective_at <= instant, `free` when none is known."""
-        # A change effective exactly at the login instant applies (<=), so bisect_right on
-        # (instant, the largest plan) would also accept ties; search on millis alone.
-        position = bisect_right([millis for millis, _ in self.changes], instant_millis)
+        # A change effective exactly at the login instant applies (<=): bisect_right on the
+        # millis alone (a key, not a list of them built per login).
+        position = bisect_right(self.changes, instant_millis, key=_effective_millis)
         return self.changes[position - 1][1] if position else Plan.FREE
 
 

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from schemas.decode import _BY_TYPE
-from schemas.events import Login
-from schemas.login_fast_path import plainly_valid_login
+from schemas.events import RFC3339_TIMESTAMP, Login
+from schemas.login_fast_path import plainly_valid_login, rfc3339_shaped
 from tests.unit.design_examples import LOGIN
 
 LOGINS = _BY_TYPE["login"]
@@ -188,3 +188,51 @@ def test_plainly_valid_logins_take_the_fast_path(
     assert fast is not None, candidate
     assert slow is not None
     assert_same_login(fast, slow)
+
+
+TIMESTAMP_SAMPLES = (
+    "2026-12-09T08:15:00Z",
+    "2026-12-09T08:15:00.123+01:00",
+    "2026-12-09T08:15:00.123456-05:30",
+)
+EDITS = ("", "0", "9", "٣", "x", "-", ":", ".", "Z", "z", "t", " ", "+", "00")
+
+
+def test_the_timestamp_shape_set_agrees_with_the_pattern_on_every_near_miss() -> None:
+    """Every sample with one character replaced by, or followed by, each edit (or dropped)."""
+    for sample in TIMESTAMP_SAMPLES:
+        for at in range(len(sample) + 1):
+            for edit in EDITS:
+                for text in (
+                    sample[:at] + edit + sample[at + 1 :],
+                    sample[:at] + edit + sample[at:],
+                ):
+                    assert rfc3339_shaped(text) == bool(RFC3339_TIMESTAMP.fullmatch(text)), text
+
+
+@settings(max_examples=1000)
+@given(st.from_regex(RFC3339_TIMESTAMP, fullmatch=True) | st.text(max_size=40))
+@example("2026-12-09T08:15:00.1234567Z")
+@example("2026-12-09t08:15:00z")
+@example("٢٠٢٦-12-09T08:15:00Z")  # Arabic-Indic digits: not ASCII, so not RFC 3339
+def test_the_timestamp_shape_set_agrees_with_the_pattern(text: str) -> None:
+    assert rfc3339_shaped(text) == (RFC3339_TIMESTAMP.fullmatch(text) is not None)
+
+
+def test_the_common_timestamp_shapes_are_found_without_the_pattern(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The set, not the pattern, answers for what producers send (the point of the set)."""
+    import schemas.login_fast_path as fast_path
+
+    class NoPattern:
+        def fullmatch(self, text: str) -> None:
+            raise AssertionError(f"the pattern was asked about {text!r}")
+
+    monkeypatch.setattr(fast_path, "RFC3339_TIMESTAMP", NoPattern())
+    for text in (
+        "2026-12-09T08:15:00Z",
+        "2026-12-09T08:15:00.123+01:00",
+        "2026-12-09T08:15:00.075598-05:30",
+    ):
+        assert fast_path.rfc3339_shaped(text)
