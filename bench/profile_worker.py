@@ -35,7 +35,13 @@ from streams.topics import TopicNames
 
 PROCESSES = {"worker": "insights worker", "broker": "tansu", "redis": "redis-server"}
 BUSIEST_COMMANDS = 6
-METRICS = ("insights_batch_size_records", "insights_batch_processing_seconds_sum")
+METRICS = (
+    "insights_batch_size_records_count",
+    "insights_batch_size_records_sum",
+    "insights_batch_processing_seconds_sum",
+    "insights_redis_operation_seconds_sum",
+    "insights_redis_operation_seconds_count",
+)
 
 
 def cpu_seconds(pattern: str) -> float:

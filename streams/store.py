@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from redis.asyncio import Redis, RedisCluster
-from redis.asyncio.cluster import ClusterNode, ClusterPipeline
+from redis.asyncio.cluster import ClusterNode
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.commands.core import AsyncScript
@@ -40,17 +40,16 @@ ARGS_PER_CALL = 20_000
 KEYS_PER_READ = 5_000
 
 
-async def queue_script(
-    script: AsyncScript, keys: list[str], args: list[str | int], pipe: Any
-) -> None:
-    """Queue a Lua script on a pipeline (redis-py loads it on NOSCRIPT; stubs omit pipes)."""
-    if isinstance(pipe, ClusterPipeline):
-        # redis-py refuses `evalsha` on cluster pipelines because it cannot load a script on
-        # NOSCRIPT there. The raw command still routes by its keys (one org's slot), and the
-        # store loads its scripts on every primary before such a pipeline runs.
-        pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
-        return
-    await script(keys=keys, args=args, client=pipe)
+def queue_script(script: AsyncScript, keys: list[str], args: list[str | int], pipe: Any) -> None:
+    """Queue a Lua script on a pipeline as a raw EVALSHA; the store loads its scripts first.
+
+    Not redis-py's script call: on a pipeline it registers the script, and every `execute`
+    then asks SCRIPT EXISTS first, one more round trip per batch, waiting behind whatever Redis
+    is running for the batches in flight (a cluster pipeline refuses it outright). A NOSCRIPT
+    (Redis restarted or failed over, its script cache empty) fails the pipeline; the store
+    marks its scripts for loading and the batch's retry loads them.
+    """
+    pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
 
 
 def _text(value: bytes | str) -> str:
@@ -123,8 +122,8 @@ class RedisActiveUserStore:
         self.add_members = client.register_script(ADD_MEMBERS)
         self.count_unions_script = client.register_script(COUNT_UNIONS)
         self.zrange_all = client.register_script(ZRANGE_ALL)
-        # Only a cluster pipeline needs the scripts loaded up front (see queue_script).
-        self.scripts_loaded = not isinstance(client, RedisCluster)
+        # Loaded before the first pipeline that runs them (see queue_script).
+        self.scripts_loaded = False
 
     async def ensure_scripts_loaded(self) -> None:
         """Load the scripts on every primary unless they are known to be there."""
@@ -162,10 +161,14 @@ class RedisActiveUserStore:
         """
         if isinstance(self.client, RedisCluster):
             return await self.cluster_sorted_sets(self.client, keys)
-        replies: list[Any] = []
-        for start in range(0, len(keys), KEYS_PER_READ):
-            replies.extend(await self.zrange_all(keys=keys[start : start + KEYS_PER_READ]))
-        return replies
+        await self.ensure_scripts_loaded()
+        # Every chunk in one pipeline: one round trip, not one per chunk, each waiting behind
+        # the writes of the other batches in flight.
+        async with self.client.pipeline(transaction=False) as pipe:
+            for start in range(0, len(keys), KEYS_PER_READ):
+                queue_script(self.zrange_all, keys[start : start + KEYS_PER_READ], [], pipe)
+            chunks = await self.execute_scripts(pipe)
+        return [reply for chunk in chunks for reply in chunk]
 
     async def cluster_sorted_sets(self, client: RedisCluster, keys: list[str]) -> list[Any]:
         """On a cluster: per node, one script call per KEYS_PER_READ of the keys that node serves.
@@ -230,23 +233,24 @@ class RedisActiveUserStore:
         async with self.client.pipeline(transaction=False) as pipe:
             # PFADD and SADD are idempotent: a redelivered batch sets the same registers again.
             for keys, args in self.add_members_calls(writes):
-                await queue_script(self.add_members, keys, args, pipe)
+                queue_script(self.add_members, keys, args, pipe)
             latest: dict[Product, date] = {}
             for product, day in writes.covered:
                 pipe.zadd(self.layout.coverage(product), {day.isoformat(): day.toordinal()})
                 latest[product] = max(day, latest.get(product, day))
             for product, day in latest.items():
                 pipe.zadd(self.layout.watermarks(), {product.value: day.toordinal()}, gt=True)
-            await self.execute_writes(pipe)
+            await self.execute_scripts(pipe)
 
-    async def execute_writes(self, pipe: Any) -> None:
-        """Run the write pipeline; on NOSCRIPT, mark the scripts for loading before the retry."""
+    async def execute_scripts(self, pipe: Any) -> list[Any]:
+        """Run a pipeline of scripts; on NOSCRIPT, mark the scripts for loading before the retry."""
         try:
-            await pipe.execute()
+            return list(await pipe.execute())
         except NoScriptError:
-            # A primary promoted or added since the load starts with an empty script cache:
-            # load again on the retry; re-running the batch is harmless (idempotent writes).
-            self.scripts_loaded = not isinstance(self.client, RedisCluster)
+            # A restarted Redis, or a primary promoted or added since the load, starts with an
+            # empty script cache: load again on the retry; re-running a batch is harmless
+            # (reads, and idempotent writes).
+            self.scripts_loaded = False
             raise
 
     def add_members_calls(self, writes: BatchWrites) -> list[tuple[list[str], list[str | int]]]:

@@ -1,0 +1,87 @@
+"""The store's scripts on one Redis: loaded once, sent as raw EVALSHA in one pipeline per batch,
+and loaded again after Redis lost them (a restart without its script cache)."""
+
+import math
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+from redis.exceptions import NoScriptError
+
+from schemas.vocabulary import Plan, Product
+from streams.core.attribution import BatchWrites, group_keys
+from streams.core.keys import KeyLayout
+from streams.settings import Settings
+from streams.store import KEYS_PER_READ, RedisActiveUserStore, connect_redis
+
+pytestmark = pytest.mark.integration
+
+DAY = datetime.now(UTC).date() - timedelta(days=1)
+
+
+def batch(layout: KeyLayout, users: set[str]) -> BatchWrites:
+    """One group of users in one org's nine keys."""
+    writes = BatchWrites()
+    writes.add(group_keys(layout, "acme", Product.JIRA, Plan.FREE, "acme.example", DAY), users)
+    return writes
+
+
+async def command_calls(client: Any) -> dict[str, int]:
+    """Calls per command since the server started (INFO commandstats)."""
+    stats = await client.info("commandstats")
+    return {name.removeprefix("cmdstat_"): int(value["calls"]) for name, value in stats.items()}
+
+
+async def test_timelines_of_many_chunks_are_read_in_one_pipeline_without_script_checks(
+    settings: Settings,
+) -> None:
+    client = connect_redis(settings)
+    assert isinstance(client, Redis)
+    store = RedisActiveUserStore(client, KeyLayout(settings.key_prefix), 30)
+    try:
+        pairs = [(f"user-{n}", Product.JIRA) for n in range(2 * KEYS_PER_READ + 1000)]
+        for user_id, product in pairs[::500]:  # every 500th user has a plan change
+            key = store.layout.plan_timeline(user_id, product)
+            await client.zadd(key, {f"1700000000000:{Plan.PREMIUM.value}": 1700000000000})
+        await store.ensure_scripts_loaded()
+        before = await command_calls(client)
+        _, plans = await store.load_timelines([], pairs)
+        await store.write_batch(batch(store.layout, {"a", "b"}))
+        after = await command_calls(client)
+
+        assert set(plans) == set(pairs[::500])
+        assert all(timeline.plan_at(1800000000000) == Plan.PREMIUM for timeline in plans.values())
+        reads = math.ceil(len(pairs) / KEYS_PER_READ)
+        assert after.get("evalsha", 0) - before.get("evalsha", 0) == reads + 1  # and one write
+        # redis-py's script calls on a pipeline ask SCRIPT EXISTS on every execute: not here.
+        assert after.get("script", 0) == before.get("script", 0)
+    finally:
+        await client.aclose()
+
+
+async def test_a_redis_that_lost_its_scripts_fails_one_attempt_and_the_retry_loads_them(
+    settings: Settings,
+) -> None:
+    client = connect_redis(settings)
+    store = RedisActiveUserStore(client, KeyLayout(settings.key_prefix), 30)
+    layout = store.layout
+    day_key = layout.active_users("acme", Product.JIRA, Plan.FREE, DAY)
+    try:
+        await store.write_batch(batch(layout, {"a", "b"}))
+        assert store.scripts_loaded
+
+        await client.script_flush()
+        with pytest.raises(NoScriptError):
+            await store.write_batch(batch(layout, {"c"}))
+        assert not store.scripts_loaded
+        await store.write_batch(batch(layout, {"c"}))  # the retry of the batch
+        assert await store.count_unions([[day_key]]) == [3]
+
+        await client.script_flush()
+        with pytest.raises(NoScriptError):
+            await store.load_timelines([], [("a", Product.JIRA)])
+        assert not store.scripts_loaded
+        assert await store.load_timelines([], [("a", Product.JIRA)]) == ({}, {})
+    finally:
+        await client.aclose()
