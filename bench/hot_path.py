@@ -90,7 +90,7 @@ def one_pass(batches: list[list[SourceRecord]], domains: dict[str, DomainTimelin
             needed_domains, user_products = lookups(events)
         with stages.timed("timeline_keys"):
             [layout.domain_timeline(domain) for domain in needed_domains]
-            [layout.plan_timeline(user_id, product) for user_id, product in user_products]
+            layout.plan_timelines(user_products)
         with stages.timed("attribute"):
             writes = attribute(events, domains, plans, layout)
         with stages.timed("count"):

@@ -144,7 +144,7 @@ class RedisActiveUserStore:
         """Fetch the domain and plan timelines a batch needs, in one round trip."""
         domain_list, pair_list = list(domains), list(user_products)
         keys = [self.layout.domain_timeline(domain) for domain in domain_list]
-        keys.extend(self.layout.plan_timeline(user_id, product) for user_id, product in pair_list)
+        keys.extend(self.layout.plan_timelines(pair_list))
         replies = await self.sorted_sets(keys)
         domain_timelines = {
             d: DomainTimeline.decode(r) for d, r in zip(domain_list, replies, strict=False) if r

@@ -338,3 +338,14 @@ def test_shared_keys_carry_no_org_hash_tag() -> None:
     ]
     assert len(set(shared)) == len(shared)
     assert all(key.startswith("ins:") and "{" not in key for key in shared)
+
+
+@pytest.mark.parametrize("layout", [KeyLayout(), KeyLayout(prefix="insights-test")])
+def test_a_batch_names_each_plan_timeline_as_one_at_a_time_would(layout: KeyLayout) -> None:
+    pairs = [
+        (user, product)
+        for user in ("u1", "557058:1b2c", "ünï", "a:b:c", "x" * 128)
+        for product in PRODUCTS
+    ]
+    assert layout.plan_timelines(pairs) == [layout.plan_timeline(u, p) for u, p in pairs]
+    assert layout.plan_timelines([]) == []
