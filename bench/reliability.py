@@ -70,7 +70,8 @@ METHOD = """\
   **Catch-up** = from the last event sent to the group's committed offsets reaching the offsets
   our own sends returned (never ListOffsets, which undercounts on the embedded broker).
 - **Soak**: the replay is sent again and again for 20 minutes at twice the sustained rate of the
-  newest `bench/results/` run (its freshness rate, half the worker's maximum); repeats leave the
+  newest day's `bench/results/` runs (the median of their freshness rates, each half the worker's
+  maximum; the day by the file name); repeats leave the
   state as it was, so the end state is still known exactly. Every 10 s: the workers' resident
   memory, the group's lag and its committed offsets. After a 5-minute warm-up, growth is the
   median of the last quarter of the memory samples over the median of the first quarter, at the

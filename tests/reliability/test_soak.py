@@ -14,7 +14,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import orjson
 import psutil
 import pytest
 
@@ -24,10 +23,10 @@ from tests.reliability.lag_trend import LagTrend
 from tests.reliability.memory_trend import MEMORY_GROWTH_LIMIT, MemoryTrend
 from tests.reliability.offsets import behind
 from tests.reliability.replay import ReplaySpec, build_replay
+from tests.reliability.soak_rate import soak_rate
 
 SUITE = "6. soak"
 RESULTS = Path(__file__).resolve().parents[2] / "bench" / "results"
-DEFAULT_SUSTAINED_RATE = 10_000.0  # events/s, when no benchmark result is at hand
 CATCH_UP_LIMIT_S = 120.0
 
 
@@ -39,7 +38,7 @@ class SoakScale:
     duration_s: float
     warm_up_s: float
     sample_s: float
-    rate: float | None = None  # None: twice the benchmark's sustained rate
+    rate: float | None = None  # None: soak_rate, twice the benchmark's sustained rate
     workers: int = 2
 
 
@@ -56,16 +55,6 @@ FULL = SoakScale(
     warm_up_s=5 * 60,
     sample_s=10,
 )
-
-
-def benchmark_rate() -> tuple[float, str]:
-    """Twice the newest performance run's sustained (freshness) rate, and where it came from."""
-    runs = sorted(RESULTS.glob("20*.json"), key=lambda path: path.stat().st_mtime, reverse=True)
-    for path in runs:
-        freshness = orjson.loads(path.read_bytes()).get("freshness") or {}
-        if "rate_per_s" in freshness:
-            return 2 * float(freshness["rate_per_s"]), f"2 x {path.name}'s sustained rate"
-    return 2 * DEFAULT_SUSTAINED_RATE, "no benchmark result: 2 x 10,000 events/s"
 
 
 @dataclass
@@ -91,7 +80,7 @@ async def test_a_long_run_keeps_memory_flat_and_commits_moving(
 ) -> None:
     """Send for `duration_s`, sample memory, lag and commits; then the exact-state check."""
     replay = build_replay(scale.spec, harness.layout)
-    rate, source = (scale.rate, "fixed CI rate") if scale.rate else benchmark_rate()
+    rate, source = (scale.rate, "fixed CI rate") if scale.rate else soak_rate(RESULTS)
     for _ in range(scale.workers):
         harness.pool.start()
     await harness.deliver(replay.control)
