@@ -62,7 +62,7 @@ class LoginBatchProcessor(BatchProcessor):
         outcomes.labels(topic, "heartbeat").inc(writes.heartbeats)
         self.metrics.batch_size.labels("logins").observe(records)
         now = time.time()
-        occurred = [event.occurred_at.timestamp() for event in events]
+        occurred = writes.occurred_s  # each event's occurred_at, as epoch seconds
         self.metrics.event_lag.observe_many(topic, [now - when for when in occurred])
         latest = self.latest_event
         for event, when in zip(events, occurred, strict=True):

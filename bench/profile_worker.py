@@ -62,6 +62,7 @@ async def profile(
     seconds: int,
     *,
     gil_only: bool = False,
+    hll_sparse_max_bytes: int | None = None,
 ) -> None:
     """Fill the topic, start the worker, record it, report."""
     claims, lines = login_lines(events, per_record)
@@ -74,6 +75,8 @@ async def profile(
     py_spy = str(Path(sys.executable).parent / "py-spy")
     topic = TopicNames.from_settings(settings).logins
     redis = Redis.from_url(stack.redis_url)
+    if hll_sparse_max_bytes is not None:
+        await redis.config_set("hll-sparse-max-bytes", hll_sparse_max_bytes)
     with processes(env, ["worker"], metrics_ports=[port]) as (worker,):
         async with httpx.AsyncClient() as http:
             # From the first batch written, not the first commit: commits come a second apart, and
@@ -130,10 +133,17 @@ def main() -> None:
     # Wall-clock samples blame whatever a thread was doing while it waited for the GIL (the
     # consumer thread and the agents share one); --gil counts only the thread holding it.
     parser.add_argument("--gil", action="store_true", help="sample only the thread holding the GIL")
+    # Redis's own trade of memory for CPU: a sparse HyperLogLog's insert is linear in its size.
+    parser.add_argument("--hll-sparse-max-bytes", type=int, default=None, help="CONFIG SET first")
     args = parser.parse_args()
     with embedded_stack() as stack:
         asyncio.run(
-            profile(stack, args.per_record, args.events, args.out, args.seconds, gil_only=args.gil)
+            profile(
+                stack,
+                *(args.per_record, args.events, args.out, args.seconds),
+                gil_only=args.gil,
+                hll_sparse_max_bytes=args.hll_sparse_max_bytes,
+            )
         )
 
 

@@ -10,9 +10,10 @@ from schemas.events import Heartbeat, Login
 from schemas.vocabulary import Plan, Product
 from streams.core.days import month_last_day, utc_day
 from streams.core.keys import ALL, KeyLayout
-from streams.core.timelines import DomainTimeline, PlanTimeline, to_millis
+from streams.core.timelines import DomainTimeline, PlanTimeline
 
 UserProduct = tuple[str, Product]
+SECONDS_PER_DAY = 86_400
 # Keys that receive the same members, each with its last day (its expiry counts from there).
 KeyGroup = tuple[tuple[str, date], ...]
 
@@ -30,6 +31,9 @@ class BatchWrites:
 
     key_groups: list[tuple[KeyGroup, set[str]]] = field(default_factory=list)
     covered: set[tuple[Product, date]] = field(default_factory=set)
+    # Each event's `occurred_at` as epoch seconds, in the batch's order (heartbeats included),
+    # for the worker's lag metrics: worked out here once per event, not again.
+    occurred_s: list[float] = field(default_factory=list)
     counted: int = 0
     unmanaged: int = 0
     heartbeats: int = 0
@@ -79,14 +83,22 @@ def attribute(
     # locals and counts kept in locals: this loop runs once per event.
     groups: dict[tuple[str, Product, Plan, str, date], set[str]] = defaultdict(set)
     counted = unmanaged = heartbeats = 0
+    occurred_s = writes.occurred_s
+    # One timestamp() per event gives its millis and its UTC day (a batch spans a few days, so
+    # the day is looked up by epoch day): 0.9 µs a login as three conversions, 0.4 as one.
+    days: dict[float, date] = {}
     for event in events:
         occurred_at = event.occurred_at
-        day = utc_day(occurred_at)
+        seconds = occurred_at.timestamp()
+        occurred_s.append(seconds)
+        day = days.get(epoch_day := seconds // SECONDS_PER_DAY)
+        if day is None:
+            day = days[epoch_day] = utc_day(occurred_at)
         covered.add((event.product, day))
         if isinstance(event, Heartbeat):
             heartbeats += 1
             continue
-        millis = to_millis(occurred_at)
+        millis = int(seconds * 1000)  # to_millis(occurred_at)
         timeline = domains.get(event.domain)
         org_id = timeline.owner_at(millis) if timeline else None
         if org_id is None:

@@ -135,6 +135,15 @@ async def test_logins_are_counted_per_org_plan_and_day_and_bad_records_dead_lett
     assert store.sets[layout.active_users("acme", "all", "all", DAY)] == {"u1"}
     assert (Product.TRELLO, DAY) in store.coverage
     assert [letter.rejection.reason.value for letter in letters.letters] == ["invalid_json"]
+    # Lag and the newest event per product, from each valid event's occurred_at.
+    (lag,) = metrics.event_lag.collect()
+    assert [s.value for s in lag.samples if s.name.endswith("_count")] == [4]
+    (last_event,) = metrics.product_last_event.collect()
+    newest = {s.labels["product"]: s.value for s in last_event.samples}
+    assert newest == {
+        "jira": datetime.fromisoformat(at(12)).timestamp(),
+        "trello": datetime.fromisoformat(at(1)).timestamp(),
+    }
 
 
 async def test_a_redis_outage_holds_the_batch_until_the_write_lands(

@@ -1,13 +1,16 @@
 """Attribution of logins to org, plan and UTC day, with write-time rollups, and the key layout."""
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from schemas.events import DomainClaim, Heartbeat, Login
 from schemas.vocabulary import PLANS, PRODUCTS, Plan, Product
 from streams.core.attribution import BatchWrites, UserProduct, attribute, lookups
+from streams.core.days import utc_day
 from streams.core.keys import ALL, KeyLayout
 from streams.core.timelines import DomainTimeline, PlanTimeline, claim_member, plan_member
 
@@ -349,3 +352,49 @@ def test_a_batch_names_each_plan_timeline_as_one_at_a_time_would(layout: KeyLayo
     ]
     assert layout.plan_timelines(pairs) == [layout.plan_timeline(u, p) for u, p in pairs]
     assert layout.plan_timelines([]) == []
+
+
+def test_instants_either_side_of_midnight_land_on_their_own_utc_days() -> None:
+    logins = [
+        _login("2026-12-09T23:59:59.999999Z", user_id="before"),
+        _login("2026-12-10T00:00:00Z", user_id="after"),
+        _login("2026-12-10T01:59:59.999999+02:00", user_id="offset_before"),
+    ]
+    writes = attribute(logins, ACME, {}, LAYOUT)
+    day_key = LAYOUT.active_users("acme", ALL, ALL, date(2026, 12, 9))
+    next_day_key = LAYOUT.active_users("acme", ALL, ALL, date(2026, 12, 10))
+    assert writes.additions[day_key] == {"before", "offset_before"}
+    assert writes.additions[next_day_key] == {"after"}
+    assert writes.occurred_s == [login.occurred_at.timestamp() for login in logins]
+
+
+@given(
+    st.lists(
+        st.datetimes(
+            min_value=datetime(2026, 1, 2),  # after ACME claims its domain
+            max_value=datetime(2099, 12, 31),
+            timezones=st.sampled_from(
+                [UTC, timezone(timedelta(hours=-11)), timezone(timedelta(hours=13, minutes=45))]
+            ),
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_each_event_is_counted_on_the_utc_day_and_millis_of_its_own_instant(
+    instants: list[datetime],
+) -> None:
+    """Days are looked up by epoch day within a batch: never a neighbour's day, never off by one."""
+    heartbeats = [_heartbeat(instant.isoformat()) for instant in instants]
+    writes = attribute(heartbeats, ACME, {}, LAYOUT)
+    assert writes.covered == {(Product.TRELLO, utc_day(event.occurred_at)) for event in heartbeats}
+    assert writes.occurred_s == [event.occurred_at.timestamp() for event in heartbeats]
+    members = [f"u{n}" for n in range(len(instants))]
+    logins = [
+        _login(instant.isoformat(), user_id=member)
+        for instant, member in zip(instants, members, strict=True)
+    ]
+    additions = attribute(logins, ACME, {}, LAYOUT).additions
+    for login in logins:
+        day_key = LAYOUT.active_users("acme", ALL, ALL, utc_day(login.occurred_at))
+        assert login.user_id in additions[day_key]
