@@ -20,15 +20,22 @@ ENV PATH=/opt/insights/bin:$PATH
 COPY requirements.lock /src/requirements.lock
 RUN pip install --requirement /src/requirements.lock
 
-COPY pyproject.toml README.md /src/
+COPY pyproject.toml README.md setup.py /src/
 COPY schemas /src/schemas
 COPY streams /src/streams
 COPY agents /src/agents
 COPY reader /src/reader
 COPY insights /src/insights
+# setup.py compiles the worker's hot path with mypyc (streams/compiled.py): the mypy of the dev
+# tools, pinned with its own requirements, is here only for the build and leaves before the copy
+# (the compiled modules need none of it at run time).
 # --no-deps: the lock is the whole dependency set; `pip check` proves it is consistent.
 # --no-build-isolation: build with the locked setuptools instead of fetching whatever is newest.
-RUN pip install --no-deps --no-build-isolation /src && pip check
+RUN pip install --no-deps mypy==2.4.1 librt==0.17.0 ast-serialize==0.13.1 pathspec==1.1.1 \
+    && pip install --no-deps --no-build-isolation /src \
+    && pip uninstall --yes mypy librt ast-serialize pathspec \
+    && python -c "from streams.compiled import compiled_state; s = compiled_state(); print(s.summary); assert s.compiled" \
+    && pip check
 
 # --- runtime stage: the virtualenv on a clean slim image, run as an unprivileged user ---
 FROM python:3.11.13-slim-bookworm

@@ -30,6 +30,7 @@ from agents.records import SourceRecord, decode_batch
 from bench.throughput import login_lines
 from insights.worker import tune_garbage_collection
 from schemas.events import DomainClaim, Heartbeat, Login
+from streams.compiled import compiled_state
 from streams.core.attribution import UserProduct, attribute, lookups
 from streams.core.keys import KeyLayout
 from streams.core.timelines import DomainTimeline, PlanTimeline, claim_member
@@ -114,6 +115,7 @@ def main() -> None:
         gc.collect()
         rounds.append(one_pass(batches, domains).seconds)
     print(f"{args.events:,} logins, {args.per_record} per record, median of {args.rounds} rounds")
+    print(f"hot path: {compiled_state().summary}")
     total = 0.0
     for stage in rounds[0]:
         per_login = statistics.median(r[stage] for r in rounds) / args.events * 1e6

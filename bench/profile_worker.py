@@ -31,6 +31,7 @@ from bench.throughput import (
 from bench.workers import quiet
 from insights.embedded import StackEndpoints, embedded_stack, free_port
 from insights.producer import produce
+from streams.compiled import compiled_state
 from streams.kafka_admin import ensure_topics
 from streams.topics import TopicNames
 
@@ -111,7 +112,7 @@ async def profile(
             metrics = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
     await redis.aclose()
     rate = (events - done_at_start) / elapsed
-    print(f"drained {rate:,.0f} events/s ({per_record} per record)")
+    print(f"drained {rate:,.0f} events/s ({per_record} per record; {compiled_state().summary})")
     for name, used in cpu.items():
         print(f"{name} CPU {used:.1f} s over {elapsed:.1f} s")
     # Commands a script runs are counted on their own too: EVALSHA's time includes its PFADDs.

@@ -30,6 +30,7 @@ from bench.workers import fresh_env, quiet
 from insights.embedded import StackEndpoints, embedded_stack, free_port, stop_process
 from insights.processes import start_insights
 from insights.producer import produce
+from streams.compiled import compiled_state
 from streams.core.keys import KeyLayout
 from streams.kafka_admin import committed_offsets, ensure_topics
 from streams.settings import Settings
@@ -446,6 +447,7 @@ def main() -> None:
         "freshness_p99_s": results["freshness"]["p99_s"],
     }
     results["summary"] = summary
+    results["hot_path"] = compiled_state().summary  # compiled with mypyc, or plain Python
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
     ).stdout.strip()
@@ -454,6 +456,7 @@ def main() -> None:
     out = Path("bench/results") / f"{datetime.now(UTC).date()}-{commit or 'nogit'}{suffix}.json"
     out.write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
     rows = [
+        ("worker hot path", results["hot_path"]),
         ("raw aiokafka + orjson drain", f"{results['raw_drain_per_s']:,} records/s"),
         ("worker, 1 event/message, 1 worker", f"{w1:,} events/s"),
         ("worker, 1 event/message, 2 workers", f"{w2:,} events/s"),

@@ -12,6 +12,8 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 import orjson
 import typer
 
+from streams.compiled import StaleCompiledModuleError, refuse_stale
+
 app = typer.Typer(
     help="Organization Insights: distinct active users per org, product, plan and day.",
     no_args_is_help=True,
@@ -198,4 +200,9 @@ def main() -> None:
     # Client libraries log connection failures themselves; our one error line already says it.
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+    try:
+        refuse_stale()  # an edited hot-path module must not run as its older compiled copy
+    except StaleCompiledModuleError as error:
+        typer.echo(f"insights: error: {error}", err=True)
+        raise SystemExit(1) from None
     app()

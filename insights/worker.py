@@ -24,6 +24,7 @@ from agents.monitoring import register_monitoring
 from agents.plans import PlanChangeProcessor, register_plan_agent
 from insights.logs import logging_config
 from streams.app import create_app, declare_topics
+from streams.compiled import compiled_state
 from streams.core.keys import KeyLayout
 from streams.kafka_admin import ensure_topics
 from streams.settings import Settings
@@ -98,6 +99,7 @@ def run_worker(settings: Settings, loglevel: str = "info") -> None:
             "group": settings.app_id,
             "topics": list(names.inputs()),
             "metrics_port": settings.worker_metrics_port,
+            "hot_path": compiled_state().summary,
         },
     )
     worker = faust.Worker(
