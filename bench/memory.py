@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from redis.asyncio import Redis
 
 from insights.embedded import free_port, start_redis, stop_process, wait_for_redis
 from insights.redis_cluster import local_redis_cluster
@@ -47,11 +48,15 @@ def user_ids(count: int, salt: int = 0) -> list[str]:
 
 
 @asynccontextmanager
-async def fresh_redis(cluster: bool) -> AsyncIterator[tuple[RedisClient, list[str]]]:
-    """A new redis-server (or 3-master cluster): a client and the nodes' plain URLs."""
+async def fresh_redis(
+    cluster: bool, sparse_max_bytes: int | None = None
+) -> AsyncIterator[tuple[RedisClient, list[str]]]:
+    """A new redis-server (or 3-master cluster): a client and the nodes' plain URLs; with
+    `sparse_max_bytes`, every node's `hll-sparse-max-bytes` set to it first."""
     with tempfile.TemporaryDirectory(prefix="insights-memory-") as tmp:
         if cluster:
             with local_redis_cluster(Path(tmp)) as nodes:
+                await configure(nodes.node_urls(), sparse_max_bytes)
                 client = connect_redis(Settings(redis_url=nodes.url, redis_cluster=True))
                 try:
                     yield client, nodes.node_urls()
@@ -63,6 +68,7 @@ async def fresh_redis(cluster: bool) -> AsyncIterator[tuple[RedisClient, list[st
         try:
             url = f"redis://127.0.0.1:{port}/0"
             wait_for_redis(url, 30, process=server)
+            await configure([url], sparse_max_bytes)
             client = connect_redis(Settings(redis_url=url))
             try:
                 yield client, [url]
@@ -70,6 +76,15 @@ async def fresh_redis(cluster: bool) -> AsyncIterator[tuple[RedisClient, list[st
                 await client.aclose()
         finally:
             stop_process(server)
+
+
+async def configure(urls: list[str], sparse_max_bytes: int | None) -> None:
+    """Redis's own memory-for-CPU trade: a sparse HyperLogLog's insert is linear in its size."""
+    if sparse_max_bytes is None:
+        return
+    for url in urls:
+        async with Redis.from_url(url) as node:
+            await node.config_set("hll-sparse-max-bytes", sparse_max_bytes)
 
 
 async def used_memory(urls: list[str]) -> int:
@@ -89,10 +104,10 @@ async def usage(client: RedisClient, key: str) -> int:
     return int(await client.memory_usage(key, samples=0) or 0)
 
 
-async def key_sizes() -> list[dict[str, Any]]:
+async def key_sizes(sparse_max_bytes: int | None = None) -> list[dict[str, Any]]:
     """One org/product/plan/day HLL and its companion set at each cardinality."""
     rows = []
-    async with fresh_redis(cluster=False) as (client, _):
+    async with fresh_redis(False, sparse_max_bytes) as (client, _):
         store = RedisActiveUserStore(client, KeyLayout("m"), RETENTION_DAYS)
         day = datetime.now(UTC).date()
         for count in CARDINALITIES:
@@ -117,9 +132,9 @@ async def key_sizes() -> list[dict[str, Any]]:
     return rows
 
 
-async def sparse_to_dense() -> dict[str, int]:
+async def sparse_to_dense(sparse_max_bytes: int | None = None) -> dict[str, int]:
     """The distinct count at which an HLL leaves the sparse encoding (hll-sparse-max-bytes)."""
-    async with fresh_redis(cluster=False) as (client, _):
+    async with fresh_redis(False, sparse_max_bytes) as (client, _):
         limit: Any = await client.config_get("hll-sparse-max-bytes")
         ids, added = user_ids(20_000, salt=7), 0
         while added < len(ids):
@@ -193,9 +208,11 @@ DAILY = ("day_hll", "day_set", "domain_day_hll", "domain_day_set")
 MONTHLY = ("month_hll", "month_set")
 
 
-async def org_footprint(users: int, cluster: bool) -> dict[str, Any]:
+async def org_footprint(
+    users: int, cluster: bool, sparse_max_bytes: int | None = None
+) -> dict[str, Any]:
     """Bytes of one org's month by key class, per day, and extrapolated over the retention."""
-    async with fresh_redis(cluster) as (client, urls):
+    async with fresh_redis(cluster, sparse_max_bytes) as (client, urls):
         store = RedisActiveUserStore(client, KeyLayout("m"), RETENTION_DAYS)
         before = await used_memory(urls)
         loaded = await load_org(store, users)
@@ -249,15 +266,19 @@ async def org_footprint(users: int, cluster: bool) -> dict[str, Any]:
 
 
 async def measure(
-    org_sizes: list[int], clusters: tuple[bool, ...] = (False, True)
+    org_sizes: list[int],
+    clusters: tuple[bool, ...] = (False, True),
+    sparse_max_bytes: int | None = None,
 ) -> dict[str, Any]:
     """Every figure, in order; each org size on a single Redis and/or a 3-master cluster."""
     results: dict[str, Any] = {
-        "keys": await key_sizes(),
-        "sparse_to_dense": await sparse_to_dense(),
+        "keys": await key_sizes(sparse_max_bytes),
+        "sparse_to_dense": await sparse_to_dense(sparse_max_bytes),
     }
     results["orgs"] = [
-        await org_footprint(users, cluster) for users in org_sizes for cluster in clusters
+        await org_footprint(users, cluster, sparse_max_bytes)
+        for users in org_sizes
+        for cluster in clusters
     ]
     return results
 
@@ -296,8 +317,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--users", default="1000,10000", help="org sizes to replay")
     parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--hll-sparse-max-bytes", type=int, default=None, help="Redis setting (default: Redis's)"
+    )
+    parser.add_argument("--single-only", action="store_true", help="no 3-master cluster")
     args = parser.parse_args()
-    results = asyncio.run(measure([int(n) for n in args.users.split(",")]))
+    clusters = (False,) if args.single_only else (False, True)
+    results = asyncio.run(
+        measure([int(n) for n in args.users.split(",")], clusters, args.hll_sparse_max_bytes)
+    )
     for row in results["keys"]:
         print(orjson.dumps(row).decode())
     print(orjson.dumps(results["sparse_to_dense"]).decode())
