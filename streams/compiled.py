@@ -1,11 +1,12 @@
 """The worker's hot-path modules that mypyc compiles to C, and whether this checkout's are current.
 
 Every login runs through these pure, strictly typed modules (decode and validate, attribute, key
-names); compiled, the worker spends about a quarter less CPU on them (`python -m bench.hot_path`:
-6.6 → 5.0 µs per login). The Python sources stay the truth: `make compile` builds the extension
-modules next to them, `make clean-compiled` removes them, and without them the same code runs as
-plain Python. An extension module is imported in preference to its source, so one older than its
-source would run old code: `stale()` names those, and the test suite and the worker refuse them.
+names); compiled, they take a quarter less CPU (`python -m bench.hot_path`: 6.6 → 5.0 µs per login)
+and the worker about 15% less in all (docs/PERFORMANCE.md, step 28). The Python sources stay the
+truth: `make compile` builds the extension modules next to them, `make clean-compiled` removes them,
+and without them the same code runs as plain Python. An extension module is imported in preference
+to its source, so one older than its source would run old code: `refuse_stale()` names those, and
+the `insights` command and the test suite call it before anything else.
 
 Standard library only: setup.py imports this before any dependency is installed.
 """
