@@ -18,6 +18,7 @@ import httpx
 import psutil
 from redis.asyncio import Redis
 
+from bench.memory import configure
 from bench.throughput import (
     PARTITIONS,
     apply_claims,
@@ -76,9 +77,8 @@ async def profile(
     port = free_port()
     py_spy = str(Path(sys.executable).parent / "py-spy")
     topic = TopicNames.from_settings(settings).logins
+    await configure([stack.redis_url], hll_sparse_max_bytes)
     redis = Redis.from_url(stack.redis_url)
-    if hll_sparse_max_bytes is not None:
-        await redis.config_set("hll-sparse-max-bytes", hll_sparse_max_bytes)
     with processes(env, ["worker"], metrics_ports=[port]) as (worker,):
         async with httpx.AsyncClient() as http:
             # From the first batch written, not the first commit: commits come a second apart, and

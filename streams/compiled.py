@@ -6,7 +6,7 @@ and the worker about 15% less in all (docs/PERFORMANCE.md, step 28). The Python 
 truth: `make compile` builds the extension modules next to them, `make clean-compiled` removes them,
 and without them the same code runs as plain Python. An extension module is imported in preference
 to its source, so one older than its source would run old code: `refuse_stale()` names those, and
-the `insights` command and the test suite call it before anything else.
+the `insights` command, the test suite and the benchmarks call it before anything else.
 
 Standard library only: setup.py imports this before any dependency is installed.
 """
