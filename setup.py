@@ -21,7 +21,10 @@ if os.environ.get("INSIGHTS_PURE_PYTHON") != "1":
     except ImportError:
         pass
     else:
-        # The mypy configuration of pyproject.toml (strict, the pydantic plugin) applies.
-        ext_modules = mypycify(list(HOT_PATH_MODULES), opt_level="3")
+        # The mypy configuration of pyproject.toml (strict, the pydantic plugin) applies. The
+        # modules share one runtime library; named inside a package, it sits in streams/, where
+        # every import finds it: at the top level (mypyc's default) an editable install's
+        # `insights` script could not import it, only code run from the checkout's root could.
+        ext_modules = mypycify(list(HOT_PATH_MODULES), opt_level="3", group_name="streams.hot_path")
 
 setup(ext_modules=ext_modules)

@@ -2,6 +2,8 @@
 
 import importlib.machinery
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -66,3 +68,16 @@ def test_an_installed_package_is_never_called_stale(tmp_path: Path) -> None:
 def test_every_hot_path_module_exists() -> None:
     root = Path(__file__).resolve().parents[2]
     assert all((root / module).is_file() for module in HOT_PATH_MODULES)
+
+
+def test_the_hot_path_imports_from_outside_the_checkout(tmp_path: Path) -> None:
+    """As the `insights` script imports it: from any directory, through the installed package
+    (mypyc's shared runtime library once sat at the checkout's root, out of that path's reach)."""
+    probe = "import streams.core.attribution as module; print(module.__file__)"
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    found = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert found.returncode == 0, found.stderr
+    compiled = "streams/core/attribution.py" in compiled_state().compiled
+    assert found.stdout.strip().endswith(SUFFIX if compiled else ".py")
