@@ -46,16 +46,49 @@ return 1
 """
 
 # KEYS: sorted sets; or, with no KEYS, ARGV: sorted sets all served by the node the call goes to.
-# Returns each one's members, in order (an empty list when missing). ARGV is for a cluster, where
-# one call may not declare keys of several slots (CROSSSLOT) but a script without a shebang may
-# still read any key its node serves (Redis 6 and 7 both allow it; a key of another node fails the
-# call with "non local key", and the store then falls back to one ZRANGE per key).
+# Returns the non-empty ones as pairs: a key's position (from 1), then its members in order.
+# ARGV is for a cluster, where one call may not declare keys of several slots (CROSSSLOT) but a
+# script without a shebang may still read any key its node serves (Redis 6 and 7 both allow it; a
+# key of another node fails the call with "non local key", and the store then falls back to one
+# ZRANGE per key).
+# Most users never had a plan change, so most keys asked for do not exist, and a call from Lua
+# costs ~1 µs of Redis's time whatever it does: on one Redis, one EXISTS per 64 keys (one call,
+# ~0.02 µs per key) skips the empty runs, and halving a run narrows down its few keys that exist;
+# a run where at least a quarter exist is read key by key. A cluster node refuses a multi-key
+# command over several slots even in a script ("non local key"), so there every key is read.
 ZRANGE_ALL = """
 local names = KEYS
 if #names == 0 then names = ARGV end
-local out = {}
-for i = 1, #names do
-  out[i] = redis.call('ZRANGE', names[i], 0, -1)
+local out, n = {}, 0
+local function read(first, last)
+  for i = first, last do
+    local members = redis.call('ZRANGE', names[i], 0, -1)
+    if #members > 0 then
+      out[n + 1], out[n + 2] = i, members
+      n = n + 2
+    end
+  end
+end
+local function search(first, last)
+  local found = redis.call('EXISTS', unpack(names, first, last))
+  if found == 0 then
+    return
+  end
+  local size = last - first + 1
+  if size <= 16 or found * 4 >= size then
+    read(first, last)
+  else
+    local middle = math.floor((first + last) / 2)
+    search(first, middle)
+    search(middle + 1, last)
+  end
+end
+if #KEYS == 0 then
+  read(1, #names)
+else
+  for first = 1, #names, 64 do
+    search(first, math.min(first + 63, #names))
+  end
 end
 return out
 """

@@ -78,6 +78,15 @@ def key_group_facts(
     return slots.pop(), pairs, expiries
 
 
+def spread(found: list[Any], count: int) -> list[Any]:
+    """ZRANGE_ALL's reply for `count` keys (position, members, ...: only the non-empty ones) as
+    one member list per key, in order; an empty list for a key that does not exist."""
+    replies: list[Any] = [[] for _ in range(count)]
+    for index in range(0, len(found), 2):
+        replies[found[index] - 1] = found[index + 1]
+    return replies
+
+
 class RedisUnavailableError(RuntimeError):
     """Redis could not be reached; the message says where we tried."""
 
@@ -166,11 +175,18 @@ class RedisActiveUserStore:
         await self.ensure_scripts_loaded()
         # Every chunk in one pipeline: one round trip, not one per chunk, each waiting behind
         # the writes of the other batches in flight.
+        chunks = [
+            keys[start : start + KEYS_PER_READ] for start in range(0, len(keys), KEYS_PER_READ)
+        ]
         async with self.client.pipeline(transaction=False) as pipe:
-            for start in range(0, len(keys), KEYS_PER_READ):
-                queue_script(self.zrange_all, keys[start : start + KEYS_PER_READ], [], pipe)
-            chunks = await self.execute_scripts(pipe)
-        return [reply for chunk in chunks for reply in chunk]
+            for chunk in chunks:
+                queue_script(self.zrange_all, chunk, [], pipe)
+            found = await self.execute_scripts(pipe)
+        return [
+            members
+            for chunk, reply in zip(chunks, found, strict=True)
+            for members in spread(reply, len(chunk))
+        ]
 
     async def cluster_sorted_sets(self, client: RedisCluster, keys: list[str]) -> list[Any]:
         """On a cluster: per node, one script call per KEYS_PER_READ of the keys that node serves.
@@ -214,7 +230,8 @@ class RedisActiveUserStore:
         """
         sha = self.zrange_all.sha
         try:
-            return list(await client.execute_command("EVALSHA", sha, 0, *keys, target_nodes=node))
+            found = await client.execute_command("EVALSHA", sha, 0, *keys, target_nodes=node)
+            return spread(found, len(keys))
         except (ResponseError, RedisConnectionError, RedisTimeoutError) as error:
             if isinstance(error, NoScriptError):
                 self.scripts_loaded = False

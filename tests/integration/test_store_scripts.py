@@ -2,6 +2,7 @@
 and loaded again after Redis lost them (a restart without its script cache)."""
 
 import math
+import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -56,6 +57,38 @@ async def test_timelines_of_many_chunks_are_read_in_one_pipeline_without_script_
         assert after.get("evalsha", 0) - before.get("evalsha", 0) == reads + 1  # and one write
         # redis-py's script calls on a pipeline ask SCRIPT EXISTS on every execute: not here.
         assert after.get("script", 0) == before.get("script", 0)
+    finally:
+        await client.aclose()
+
+
+async def test_timelines_read_by_the_script_match_one_zrange_per_key_at_every_density(
+    settings: Settings,
+) -> None:
+    """Runs of keys none, few, some, most and all of which exist (and a key asked twice), over
+    chunk boundaries: the script's EXISTS halving finds every one, in place."""
+    client = connect_redis(settings)
+    assert isinstance(client, Redis)
+    store = RedisActiveUserStore(client, KeyLayout(settings.key_prefix), 30)
+    rng = random.Random(7)
+    try:
+        keys = [store.layout.plan_timeline(f"density-{n}", Product.TRELLO) for n in range(12_000)]
+        densities = (0.0, 0.001, 0.01, 0.1, 0.3, 0.9, 1.0)
+        run = len(keys) // len(densities)
+        async with client.pipeline(transaction=False) as pipe:
+            for n, key in enumerate(keys):
+                if rng.random() < densities[min(n // run, len(densities) - 1)]:
+                    pipe.zadd(key, {f"{n}:{Plan.PREMIUM.value}": n, f"{n + 1}:free": n + 1})
+            await pipe.execute()
+        keys.insert(100, keys[KEYS_PER_READ + 5])
+        async with client.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.zrange(key, 0, -1)
+            expected = await pipe.execute()
+        assert 0 < sum(1 for members in expected if members) < len(keys)
+
+        assert await store.sorted_sets(keys) == expected
+        assert await store.sorted_sets(keys[:1]) == expected[:1]
+        assert await store.sorted_sets([]) == []
     finally:
         await client.aclose()
 
