@@ -78,13 +78,16 @@ def key_group_facts(
     return slots.pop(), pairs, expiries
 
 
-def spread(found: list[Any], count: int) -> list[Any]:
-    """ZRANGE_ALL's reply for `count` keys (position, members, ...: only the non-empty ones) as
-    one member list per key, in order; an empty list for a key that does not exist."""
-    replies: list[Any] = [[] for _ in range(count)]
-    for index in range(0, len(found), 2):
-        replies[found[index] - 1] = found[index + 1]
-    return replies
+def non_empty(found: list[Any], first: int = 0) -> dict[int, Any]:
+    """ZRANGE_ALL's reply (a key's position from 1, its members, ...: only the non-empty ones) as
+    position (from `first`) to members; most keys asked for are missing, and a list per key cost
+    the worker 3% of its time."""
+    return {first + found[index] - 1: found[index + 1] for index in range(0, len(found), 2)}
+
+
+def non_empty_zranges(replies: list[Any]) -> dict[int, Any]:
+    """One ZRANGE reply per key as position to members, for the keys that have any."""
+    return {position: members for position, members in enumerate(replies) if members}
 
 
 class RedisUnavailableError(RuntimeError):
@@ -154,18 +157,19 @@ class RedisActiveUserStore:
         domain_list, pair_list = list(domains), list(user_products)
         keys = [self.layout.domain_timeline(domain) for domain in domain_list]
         keys.extend(self.layout.plan_timelines(pair_list))
-        replies = await self.sorted_sets(keys)
-        domain_timelines = {
-            d: DomainTimeline.decode(r) for d, r in zip(domain_list, replies, strict=False) if r
-        }
-        plan_replies = replies[len(domain_list) :]
-        plans = {
-            p: PlanTimeline.decode(r) for p, r in zip(pair_list, plan_replies, strict=True) if r
-        }
+        found = await self.sorted_sets(keys)
+        domain_count = len(domain_list)
+        domain_timelines: dict[str, DomainTimeline] = {}
+        plans: dict[UserProduct, PlanTimeline] = {}
+        for position, members in found.items():
+            if position < domain_count:
+                domain_timelines[domain_list[position]] = DomainTimeline.decode(members)
+            else:
+                plans[pair_list[position - domain_count]] = PlanTimeline.decode(members)
         return domain_timelines, plans
 
-    async def sorted_sets(self, keys: list[str]) -> list[Any]:
-        """Every member of each sorted set, in order.
+    async def sorted_sets(self, keys: list[str]) -> dict[int, Any]:
+        """The members, in order, of each sorted set of `keys` that exists, by its position.
 
         On a single node one script call reads thousands of keys (a pipeline of one ZRANGE per
         key costs redis-py ~20 µs per command, ~45 µs through its cluster pipeline).
@@ -175,20 +179,17 @@ class RedisActiveUserStore:
         await self.ensure_scripts_loaded()
         # Every chunk in one pipeline: one round trip, not one per chunk, each waiting behind
         # the writes of the other batches in flight.
-        chunks = [
-            keys[start : start + KEYS_PER_READ] for start in range(0, len(keys), KEYS_PER_READ)
-        ]
+        starts = range(0, len(keys), KEYS_PER_READ)
         async with self.client.pipeline(transaction=False) as pipe:
-            for chunk in chunks:
-                queue_script(self.zrange_all, chunk, [], pipe)
-            found = await self.execute_scripts(pipe)
-        return [
-            members
-            for chunk, reply in zip(chunks, found, strict=True)
-            for members in spread(reply, len(chunk))
-        ]
+            for start in starts:
+                queue_script(self.zrange_all, keys[start : start + KEYS_PER_READ], [], pipe)
+            replies = await self.execute_scripts(pipe)
+        found: dict[int, Any] = {}
+        for start, reply in zip(starts, replies, strict=True):
+            found.update(non_empty(reply, start))
+        return found
 
-    async def cluster_sorted_sets(self, client: RedisCluster, keys: list[str]) -> list[Any]:
+    async def cluster_sorted_sets(self, client: RedisCluster, keys: list[str]) -> dict[int, Any]:
         """On a cluster: per node, one script call per KEYS_PER_READ of the keys that node serves.
 
         User keys spread over every slot, and one call may not declare keys of several slots, so
@@ -202,7 +203,7 @@ class RedisActiveUserStore:
         for index, key in enumerate(keys):
             node = primary_of(client, key)
             by_node.setdefault(node.name if node else "", (node, []))[1].append(index)
-        replies: list[Any] = [None] * len(keys)
+        found: dict[int, Any] = {}
 
         async def read_node(node: ClusterNode | None, indexes: list[int]) -> None:
             for start in range(0, len(indexes), KEYS_PER_READ):
@@ -210,18 +211,17 @@ class RedisActiveUserStore:
                 names = [keys[index] for index in chunk]
                 values = None if node is None else await self.read_on_node(client, node, names)
                 if values is None:
-                    values = await self.pipelined_zranges(client, names)
-                for index, value in zip(chunk, values, strict=True):
-                    replies[index] = value
+                    values = non_empty_zranges(await self.pipelined_zranges(client, names))
+                found.update((chunk[position], members) for position, members in values.items())
 
         async with asyncio.TaskGroup() as reads:  # one failing node cancels the others' reads
             for node, indexes in by_node.values():
                 reads.create_task(read_node(node, indexes))
-        return replies
+        return found
 
     async def read_on_node(
         self, client: RedisCluster, node: ClusterNode, keys: list[str]
-    ) -> list[Any] | None:
+    ) -> dict[int, Any] | None:
         """ZRANGE_ALL on `node`, keys as arguments; None when it failed (then read per key).
 
         A command sent to a named node is not retried by redis-py, so a connection error (a
@@ -231,7 +231,7 @@ class RedisActiveUserStore:
         sha = self.zrange_all.sha
         try:
             found = await client.execute_command("EVALSHA", sha, 0, *keys, target_nodes=node)
-            return spread(found, len(keys))
+            return non_empty(found)
         except (ResponseError, RedisConnectionError, RedisTimeoutError) as error:
             if isinstance(error, NoScriptError):
                 self.scripts_loaded = False
@@ -319,8 +319,8 @@ class RedisActiveUserStore:
         domains = sorted(
             _text(d) for d in await self.client.smembers(self.layout.org_domains(org_id))
         )
-        replies = await self.sorted_sets([self.layout.domain_timeline(d) for d in domains])
-        return {d: DomainTimeline.decode(r) for d, r in zip(domains, replies, strict=True)}
+        found = await self.sorted_sets([self.layout.domain_timeline(d) for d in domains])
+        return {d: DomainTimeline.decode(found.get(i, [])) for i, d in enumerate(domains)}
 
     async def ping(self) -> bool:
         """Whether Redis answers."""
