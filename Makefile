@@ -64,7 +64,7 @@ integration: $(COMPILED) $(STAMP) system-deps  ## real embedded broker and redis
 test: $(COMPILED) lint system-deps  ## everything CI runs: lint, unit, integration and browser tests
 	$(BIN)/pytest tests -q --durations=15
 
-bench-quick: $(COMPILED) $(STAMP) system-deps  ## the performance harness on 100k events, Redis memory of one org (< 3 min)
+bench-quick: $(COMPILED) $(STAMP) system-deps  ## the performance harness on 100k events (500k batched), Redis memory of one org (< 3 min)
 	$(BIN)/python -m bench.throughput --quick
 
 bench: $(COMPILED) $(STAMP) system-deps  ## the full harness on 1M events (Redis memory included), plus read latency without cache

@@ -99,8 +99,11 @@ async def profile(
                     stdout=asyncio.subprocess.DEVNULL,
                     stderr=asyncio.subprocess.DEVNULL,
                 )
+            rss = psutil.Process(worker.pid)
+            peak_rss = rss.memory_info().rss
             while done < events:
                 done = consumed(await worker_metrics(http, [port]), topic)
+                peak_rss = max(peak_rss, rss.memory_info().rss)
                 await asyncio.sleep(0.1)
             elapsed = time.monotonic() - started
             cpu = {
@@ -115,6 +118,7 @@ async def profile(
     print(f"drained {rate:,.0f} events/s ({per_record} per record; {compiled_state().summary})")
     for name, used in cpu.items():
         print(f"{name} CPU {used:.1f} s over {elapsed:.1f} s")
+    print(f"worker peak memory {peak_rss / 2**20:,.0f} MiB (RSS, sampled every 0.1 s)")
     # Commands a script runs are counted on their own too: EVALSHA's time includes its PFADDs.
     measured = events - done_at_start
     for name, stats in sorted(commands.items(), key=lambda item: -item[1]["usec"])[
