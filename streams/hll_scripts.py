@@ -54,8 +54,9 @@ return 1
 # Most users never had a plan change, so most keys asked for do not exist, and a call from Lua
 # costs ~1 µs of Redis's time whatever it does: on one Redis, one EXISTS per 64 keys (one call,
 # ~0.02 µs per key) skips the empty runs, and halving a run narrows down its few keys that exist;
-# a run where at least a quarter exist is read key by key. A cluster node refuses a multi-key
-# command over several slots even in a script ("non local key"), so there every key is read.
+# a run of at most 16 keys, or where at least a quarter exist, is read key by key. A cluster node
+# refuses a multi-key command over several slots even in a script ("non local key"), so there
+# every key is read.
 ZRANGE_ALL = """
 local names = KEYS
 if #names == 0 then names = ARGV end

@@ -311,7 +311,7 @@ async def ask_everything(
 async def test_timelines_are_read_one_script_call_per_node_and_match_per_key_reads(
     redis_cluster: LocalCluster,
 ) -> None:
-    """Timelines of every node, empty ones included, read as one ZRANGE per key would."""
+    """Timelines of every node, missing ones left out, read as one ZRANGE per key would."""
     client = cluster_client(redis_cluster)
     store = RedisActiveUserStore(client, KeyLayout("timelines-probe"), 400)
     keys = [store.layout.plan_timeline(f"user-{n}", Product.JIRA) for n in range(3 * KEYS_PER_READ)]

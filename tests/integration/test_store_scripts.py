@@ -10,9 +10,11 @@ import pytest
 from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
 
+from schemas.events import DomainClaim, PlanChange
 from schemas.vocabulary import Plan, Product
 from streams.core.attribution import BatchWrites, group_keys
 from streams.core.keys import KeyLayout
+from streams.core.timelines import to_millis
 from streams.settings import Settings
 from streams.store import (
     KEYS_PER_READ,
@@ -84,7 +86,7 @@ async def test_timelines_read_by_the_script_match_one_zrange_per_key_at_every_de
                 if rng.random() < densities[min(n // run, len(densities) - 1)]:
                     pipe.zadd(key, {f"{n}:{Plan.PREMIUM.value}": n, f"{n + 1}:free": n + 1})
             await pipe.execute()
-        keys.insert(100, keys[KEYS_PER_READ + 5])
+        keys.insert(100, keys[-1])  # the last run's keys all exist
         async with client.pipeline(transaction=False) as pipe:
             for key in keys:
                 pipe.zrange(key, 0, -1)
@@ -92,8 +94,44 @@ async def test_timelines_read_by_the_script_match_one_zrange_per_key_at_every_de
         assert 0 < sum(1 for members in expected if members) < len(keys)
 
         assert await store.sorted_sets(keys) == non_empty_zranges(expected)
-        assert await store.sorted_sets(keys[:1]) == non_empty_zranges(expected[:1])
+        assert await store.sorted_sets(keys[-1:]) == {0: expected[-1]}
         assert await store.sorted_sets([]) == {}
+    finally:
+        await client.aclose()
+
+
+async def test_a_batch_reads_its_domain_and_plan_timelines_in_one_call_each_in_its_place(
+    settings: Settings,
+) -> None:
+    """Domain timelines come first in the read, plan timelines after: each lands on its own."""
+    client = connect_redis(settings)
+    store = RedisActiveUserStore(client, KeyLayout(settings.key_prefix), 30)
+    claimed = datetime(2026, 1, 1, tzinfo=UTC)
+    try:
+        await store.add_domain_claim(
+            DomainClaim(
+                type="domain_claim",
+                org_id="acme",
+                domain="acme.example",
+                action="claim",
+                effective_at=claimed,
+            )
+        )
+        changed = PlanChange(
+            type="plan_change",
+            user_id="u-2",
+            product=Product.JIRA,
+            plan=Plan.PREMIUM,
+            effective_at=claimed,
+        )
+        await store.add_plan_changes([changed])
+        pairs = [(f"u-{n}", Product.JIRA) for n in range(200)]
+        domains, plans = await store.load_timelines(["nobody.example", "acme.example"], pairs)
+
+        assert list(domains) == ["acme.example"]
+        assert domains["acme.example"].owner_at(to_millis(claimed)) == "acme"
+        assert list(plans) == [("u-2", Product.JIRA)]
+        assert plans["u-2", Product.JIRA].plan_at(to_millis(claimed)) == Plan.PREMIUM
     finally:
         await client.aclose()
 
