@@ -1,7 +1,9 @@
 """The logins agent: count managed logins per org, product, plan and day; mark coverage."""
 
+import asyncio
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from agents.batches import register_batch_agent
@@ -9,7 +11,7 @@ from agents.dead_letters import DeadLetterSink
 from agents.metrics import WorkerMetrics
 from agents.persistence import until_written
 from agents.processor import BatchProcessor
-from agents.records import SourceRecord, decode_batch
+from agents.records import DeadLetter, SourceRecord, decode_batch
 from schemas.events import Heartbeat, Login
 from streams.core.attribution import BatchWrites, attribute, lookups
 from streams.storage import ActiveUserStore
@@ -32,9 +34,7 @@ class LoginBatchProcessor(BatchProcessor):
     async def __call__(self, records: Sequence[SourceRecord]) -> None:
         """Process one batch: one read pipeline (timelines), one write pipeline (PFADD)."""
         started = time.perf_counter()
-        decoded, rejected = decode_batch(records, (Login, Heartbeat), self.retention_days)
-        # Only the accepted types come back (mypy cannot infer a union from a tuple of types).
-        events = cast(list[Login | Heartbeat], decoded)
+        events, rejected = await decode_in_slices(records, self.retention_days)
         domains, user_products = lookups(events)
         redis_seconds = self.metrics.redis_seconds
 
@@ -69,6 +69,34 @@ class LoginBatchProcessor(BatchProcessor):
             if when > latest.get(event.product, 0.0):
                 latest[event.product] = when
                 self.metrics.product_last_event.labels(event.product).set(when)
+
+
+# Decoding a fetched batch (~30,000 logins, 100-250 ms) in one go kept the event loop from
+# reading Redis's replies and sending the other batches' work meanwhile, and Redis, the busier
+# of the two, sat idle: a log of each batch's steps showed both at ~70% of a core. Between
+# slices of about this many record bytes (~2,000 logins) the loop does that.
+DECODE_SLICE_BYTES = 256 * 1024
+
+
+async def decode_in_slices(
+    records: Sequence[SourceRecord], retention_days: int
+) -> tuple[list[Login | Heartbeat], list[DeadLetter]]:
+    """decode_batch over the records, letting the event loop run between slices."""
+    now = datetime.now(UTC)  # one retention window for the whole batch
+    events: list[Login | Heartbeat] = []
+    rejected: list[DeadLetter] = []
+    start = size = 0
+    for end, record in enumerate(records, 1):
+        size += len(record.value)
+        if size < DECODE_SLICE_BYTES and end < len(records):
+            continue
+        decoded, dead = decode_batch(records[start:end], (Login, Heartbeat), retention_days, now)
+        # Only the accepted types come back (mypy cannot infer a union from a tuple of types).
+        events.extend(cast(list[Login | Heartbeat], decoded))
+        rejected.extend(dead)
+        start, size = end, 0
+        await asyncio.sleep(0)
+    return events, rejected
 
 
 def register_login_agent(
