@@ -44,6 +44,8 @@ METRICS = (
     "insights_batch_processing_seconds_sum",
     "insights_redis_operation_seconds_sum",
     "insights_redis_operation_seconds_count",
+    "python_gc_collections_total",  # since the worker started, like the next one
+    "python_gc_objects_collected_total",
 )
 
 
