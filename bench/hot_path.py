@@ -31,7 +31,7 @@ from bench.throughput import login_lines
 from insights.worker import tune_garbage_collection
 from schemas.events import DomainClaim, Heartbeat, Login
 from streams.compiled import compiled_state
-from streams.core.attribution import UserProduct, attribute, lookups
+from streams.core.attribution import ObservedBatch, UserProduct
 from streams.core.keys import KeyLayout
 from streams.core.timelines import DomainTimeline, PlanTimeline, claim_member
 
@@ -74,8 +74,8 @@ class Stages:
 
 
 def one_pass(batches: list[list[SourceRecord]], domains: dict[str, DomainTimeline]) -> Stages:
-    """Every batch through decode, lookups, timeline keys, attribution and the batch metrics,
-    as `LoginBatchProcessor.__call__` runs them."""
+    """Every batch through decode, observe (the lookups and what needs no timeline), timeline
+    keys, attribution and the batch metrics, as `LoginBatchProcessor.__call__` runs them."""
     layout = KeyLayout()
     processor = LoginBatchProcessor.__new__(LoginBatchProcessor)
     processor.metrics = WorkerMetrics(CollectorRegistry())
@@ -86,16 +86,16 @@ def one_pass(batches: list[list[SourceRecord]], domains: dict[str, DomainTimelin
     for records in batches:
         with stages.timed("decode"):
             decoded, _ = decode_batch(records, (Login, Heartbeat), RETENTION_DAYS, now)
-        events = cast(list[Login | Heartbeat], decoded)
-        with stages.timed("lookups"):
-            needed_domains, user_products = lookups(events)
+        with stages.timed("observe"):
+            batch = ObservedBatch()
+            batch.observe(cast(list[Login | Heartbeat], decoded))
         with stages.timed("timeline_keys"):
-            [layout.domain_timeline(domain) for domain in needed_domains]
-            layout.plan_timelines(user_products)
+            [layout.domain_timeline(domain) for domain in batch.domains]
+            layout.plan_timelines(batch.user_products)
         with stages.timed("attribute"):
-            writes = attribute(events, domains, plans, layout)
+            writes = batch.attribute(domains, plans, layout)
         with stages.timed("count"):
-            processor.count("insights.logins", len(records), events, writes)
+            processor.count("insights.logins", len(records), batch, writes)
     return stages
 
 

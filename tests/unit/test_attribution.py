@@ -9,7 +9,13 @@ from hypothesis import strategies as st
 
 from schemas.events import DomainClaim, Heartbeat, Login
 from schemas.vocabulary import PLANS, PRODUCTS, Plan, Product
-from streams.core.attribution import BatchWrites, UserProduct, attribute, lookups
+from streams.core.attribution import (
+    BatchWrites,
+    ObservedBatch,
+    UserProduct,
+    attribute,
+    lookups,
+)
 from streams.core.days import utc_day
 from streams.core.keys import ALL, KeyLayout
 from streams.core.timelines import DomainTimeline, PlanTimeline, claim_member, plan_member
@@ -398,3 +404,34 @@ def test_each_event_is_counted_on_the_utc_day_and_millis_of_its_own_instant(
     for login in logins:
         day_key = LAYOUT.active_users("acme", ALL, ALL, utc_day(login.occurred_at))
         assert login.user_id in additions[day_key]
+
+
+def test_a_batch_observed_in_slices_is_attributed_alike_and_again_on_a_retry() -> None:
+    """The worker observes a batch slice by slice and attributes it once per write attempt."""
+    events: list[Login | Heartbeat] = [
+        _login("2026-12-09T08:00:00Z", user_id="u1"),
+        _heartbeat("2026-12-09T08:01:00Z"),
+        _login("2026-12-10T09:00:00Z", user_id="u2", product="jira"),
+        _login("2026-12-10T09:30:00Z", user_id="u3", email="bob@elsewhere.com"),
+        _login("2026-12-11T10:00:00Z", user_id="u1"),
+    ]
+    plans = {("u2", Product.JIRA): _plans(("2026-12-01T00:00:00+00:00", Plan.PREMIUM))}
+    batch = ObservedBatch()
+    batch.observe(events[:2])
+    batch.observe(events[2:])
+
+    first = batch.attribute(ACME, plans, LAYOUT)
+    again = batch.attribute(ACME, plans, LAYOUT)
+    whole = attribute(events, ACME, plans, LAYOUT)
+
+    for writes in (first, again):
+        assert writes.key_groups == whole.key_groups
+        assert (writes.counted, writes.unmanaged, writes.heartbeats) == (3, 1, 1)
+        assert writes.covered == whole.covered
+        assert writes.occurred_s == [event.occurred_at.timestamp() for event in events]
+    assert batch.latest_s == {
+        Product.TRELLO: events[4].occurred_at.timestamp(),
+        Product.JIRA: events[2].occurred_at.timestamp(),
+    }
+    premium = LAYOUT.active_users("acme", Product.JIRA, Plan.PREMIUM, date(2026, 12, 10))
+    assert whole.additions[premium] == {"u2"}

@@ -1,13 +1,15 @@
-"""A login batch is decoded in slices, with the event loop free to run between them."""
+"""A login batch is decoded and observed in slices, with the event loop free between them."""
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import orjson
 
-from agents.logins import DECODE_SLICE_BYTES, decode_in_slices
+from agents.logins import DECODE_SLICE_BYTES, observe_in_slices
 from agents.records import SourceRecord, decode_batch
 from schemas.events import Heartbeat, Login
+from streams.core.attribution import observed
 
 RETENTION_DAYS = 400
 
@@ -34,18 +36,28 @@ def records(count: int) -> list[SourceRecord]:
     return out
 
 
-async def test_slices_decode_to_exactly_what_one_pass_does_in_order() -> None:
+async def test_slices_observe_exactly_what_one_pass_does_in_order() -> None:
     batch = records(300)
     assert sum(len(record.value) for record in batch) > 3 * DECODE_SLICE_BYTES
 
-    events, rejected = await decode_in_slices(batch, RETENTION_DAYS)
+    sliced, rejected = await observe_in_slices(batch, RETENTION_DAYS)
 
     whole_events, whole_rejected = decode_batch(batch, (Login, Heartbeat), RETENTION_DAYS)
-    assert events == whole_events
+    whole = observed(cast(list[Login | Heartbeat], whole_events))
+    assert sliced.pending == whole.pending
+    assert sliced.occurred_s == whole.occurred_s
+    assert (sliced.covered, sliced.latest_s, sliced.heartbeats) == (
+        whole.covered,
+        whole.latest_s,
+        whole.heartbeats,
+    )
+    assert (sliced.domains, sliced.user_products) == (whole.domains, whole.user_products)
+    assert len(sliced.pending) + sliced.heartbeats == len(whole_events) > 0
     assert [(letter.rejection, letter.source) for letter in rejected] == [
         (letter.rejection, letter.source) for letter in whole_rejected
     ]
-    assert await decode_in_slices([], RETENTION_DAYS) == ([], [])
+    empty, none = await observe_in_slices([], RETENTION_DAYS)
+    assert (empty.pending, empty.occurred_s, none) == ([], [], [])
 
 
 async def test_other_tasks_run_while_a_large_batch_is_decoded() -> None:
@@ -61,7 +73,7 @@ async def test_other_tasks_run_while_a_large_batch_is_decoded() -> None:
     task = asyncio.create_task(other())
     await asyncio.sleep(0)
     started = ticks
-    await decode_in_slices(batch, RETENTION_DAYS)
+    await observe_in_slices(batch, RETENTION_DAYS)
     task.cancel()
     slices = sum(len(record.value) for record in batch) // DECODE_SLICE_BYTES
     assert ticks - started >= slices
