@@ -29,7 +29,7 @@ from insights.redis_cluster import local_redis_cluster
 from insights.simulation import SimulationSpec, simulate
 from schemas.decode import TimeBounds, decode_record
 from schemas.events import DomainClaim, Heartbeat, Login, PlanChange
-from streams.core.attribution import BatchWrites, attribute, lookups
+from streams.core.attribution import BatchWrites, observed
 from streams.core.keys import KeyLayout
 from streams.settings import Settings
 from streams.store import RedisActiveUserStore, RedisClient, connect_redis
@@ -171,9 +171,9 @@ async def load_org(store: RedisActiveUserStore, users: int) -> dict[str, Any]:
     await store.add_plan_changes(e for e in events if isinstance(e, PlanChange))
     traffic = [e for e in events if isinstance(e, Login | Heartbeat)]
     for start in range(0, len(traffic), BATCH):
-        batch = traffic[start : start + BATCH]
-        timelines = await store.load_timelines(*lookups(batch))
-        await store.write_batch(attribute(batch, *timelines, store.layout))
+        batch = observed(traffic[start : start + BATCH])
+        timelines = await store.load_timelines(batch.domains, batch.user_products)
+        await store.write_batch(batch.attribute(*timelines, store.layout))
     truth = dataset.truth["answers"]
     daily = [
         v for a in truth if a["product"] == "all" and a["interval"] == "day"

@@ -154,12 +154,6 @@ def observed(events: Iterable[Login | Heartbeat]) -> ObservedBatch:
     return batch
 
 
-def lookups(events: Iterable[Login | Heartbeat]) -> tuple[set[str], set[UserProduct]]:
-    """The domain and plan timelines a batch needs, fetched in one round trip before attributing."""
-    batch = observed(events)
-    return batch.domains, batch.user_products
-
-
 def attribute(
     events: Iterable[Login | Heartbeat],
     domains: Mapping[str, DomainTimeline],

@@ -15,7 +15,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from reader.app import create_reader_app
 from schemas.events import DomainClaim, Login
-from streams.core.attribution import attribute, lookups
+from streams.core.attribution import observed
 from streams.core.keys import KeyLayout
 from streams.settings import Settings
 from streams.store import RedisActiveUserStore, connect_redis
@@ -50,8 +50,9 @@ async def seed(settings: Settings) -> str:
             )
             for n in range(40)
         ]
-        domains, plans = await store.load_timelines(*lookups(logins))
-        await store.write_batch(attribute(logins, domains, plans, layout))
+        batch = observed(logins)
+        domains, plans = await store.load_timelines(batch.domains, batch.user_products)
+        await store.write_batch(batch.attribute(domains, plans, layout))
         token, _ = await RedisTokenStore(client, layout).create("acme", "schemathesis")
         return token
     finally:

@@ -14,7 +14,7 @@ from streams.core.attribution import (
     ObservedBatch,
     UserProduct,
     attribute,
-    lookups,
+    observed,
 )
 from streams.core.days import utc_day
 from streams.core.keys import ALL, KeyLayout
@@ -278,16 +278,16 @@ def test_each_org_gets_its_own_keys() -> None:
     assert all("{globex}" in key for key, members in writes.additions.items() if "u2" in members)
 
 
-def test_lookups_name_the_domains_and_plan_timelines_a_batch_needs() -> None:
+def test_an_observed_batch_names_the_domains_and_plan_timelines_it_needs() -> None:
     events: Sequence[Login | Heartbeat] = [
         _login("2026-12-09T08:00:00Z", user_id="u1", email="a@ACME.com.", product="jira"),
         _login("2026-12-09T09:00:00Z", user_id="u1", email="b@acme.com", product="jira"),
         _login("2026-12-09T09:00:00Z", user_id="u2", email="c@globex.com"),
         _heartbeat("2026-12-09T08:00:00Z"),
     ]
-    domains, user_products = lookups(events)
-    assert domains == {"acme.com", "globex.com"}
-    assert user_products == {("u1", Product.JIRA), ("u2", Product.TRELLO)}
+    batch = observed(events)
+    assert batch.domains == {"acme.com", "globex.com"}
+    assert batch.user_products == {("u1", Product.JIRA), ("u2", Product.TRELLO)}
 
 
 def _hash_tags(key: str) -> list[str]:

@@ -21,7 +21,7 @@ from reader.app import create_reader_app
 from reader.context import ReaderStore, utc_today
 from reader.models import ActiveUsersDocument, DomainsDocument
 from schemas.events import DomainClaim, Heartbeat, Login, PlanChange
-from streams.core.attribution import attribute, lookups
+from streams.core.attribution import observed
 from streams.core.requests import parse_series_query
 from streams.report import active_users
 from streams.settings import Settings
@@ -109,8 +109,9 @@ async def ingest(store: MemoryActiveUserStore, events: Iterable[Any]) -> None:
             await store.add_plan_changes([item])
         else:
             observations.append(item)
-    domains, plans = await store.load_timelines(*lookups(observations))
-    await store.write_batch(attribute(observations, domains, plans, store.layout))
+    batch = observed(observations)
+    domains, plans = await store.load_timelines(batch.domains, batch.user_products)
+    await store.write_batch(batch.attribute(domains, plans, store.layout))
 
 
 def december() -> list[Any]:

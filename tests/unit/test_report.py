@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from schemas.events import DomainClaim, Heartbeat, Login, PlanChange
 from schemas.vocabulary import PLANS, PRODUCTS, Plan, Product
-from streams.core.attribution import BatchWrites, UserProduct, attribute, lookups
+from streams.core.attribution import BatchWrites, UserProduct, observed
 from streams.core.claims import ClaimVerdict, judge_claim
 from streams.core.days import Interval
 from streams.core.keys import KeyLayout
@@ -127,11 +127,11 @@ def ingest(events: Iterable[Inbound]) -> SetActiveUserReader:
             plans.setdefault((event.user_id, event.product), []).append(member)
         else:
             observations.append(event)
-    domains, user_products = lookups(observations)
-    domain_timelines = {d: DomainTimeline.decode(claims[d]) for d in domains if d in claims}
-    plan_timelines = {p: PlanTimeline.decode(plans[p]) for p in user_products if p in plans}
+    batch = observed(observations)
+    domain_timelines = {d: DomainTimeline.decode(claims[d]) for d in batch.domains if d in claims}
+    plan_timelines = {p: PlanTimeline.decode(plans[p]) for p in batch.user_products if p in plans}
     reader = SetActiveUserReader()
-    reader.write(attribute(observations, domain_timelines, plan_timelines, LAYOUT))
+    reader.write(batch.attribute(domain_timelines, plan_timelines, LAYOUT))
     return reader
 
 
