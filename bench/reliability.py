@@ -69,9 +69,12 @@ METHOD = """\
   every live worker logged `worker ready` and their partitions cover every input partition.
   **Catch-up** = from the last event sent to the group's committed offsets reaching the offsets
   our own sends returned (never ListOffsets, which undercounts on the embedded broker).
-- **Soak**: the replay is sent again and again for 20 minutes at twice the sustained rate of the
-  newest day's `bench/results/` runs (the median of their freshness rates, each half the worker's
-  maximum; the day by the file name); repeats leave the
+- **Soak**: the replay is sent again and again for 20 minutes at twice the sustained rate the
+  performance benchmark reports (its freshness rate: half of one worker's single-event rate),
+  measured by the benchmark's own worker phase (`bench.throughput.worker_rate`, a million
+  one-event records) on the same broker and Redis just before the soak's workers start. The
+  machine's speed swings by a third within minutes, so a rate taken from earlier results files
+  once asked the workers of a slow hour for what a fast hour drained. Repeats leave the
   state as it was, so the end state is still known exactly. Every 10 s: the workers' resident
   memory, the group's lag and its committed offsets. After a 5-minute warm-up, growth is the
   median of the last quarter of the memory samples over the median of the first quarter, at the

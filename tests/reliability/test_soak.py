@@ -1,22 +1,23 @@
 """Suite 6, soak: twenty minutes at twice the sustained rate the performance benchmark reports.
 
 The benchmark's freshness run sustains half the worker's maximum rate; the soak sends twice
-that, from two workers' worth of headroom, for 20 minutes. The same replay is sent again and
-again (PFADD makes every repeat leave the state as it was), so the end state is still known
-exactly. Passing means: worker memory grows less than 10% after the warm-up, at the same lag
-(MemoryTrend), the lag stays bounded, the committed offsets advance in every sampling window, and
-the final state equals the reference byte for byte.
+that, from two workers' worth of headroom, for 20 minutes. The full run measures that rate with
+the benchmark's own single-worker phase on this stack just before it starts (soak_rate). The
+same replay is sent again and again (PFADD makes every repeat leave the state as it was), so the
+end state is still known exactly. Passing means: worker memory grows less than 10% after the
+warm-up, at the same lag (MemoryTrend), the lag stays bounded, the committed offsets advance in
+every sampling window, and the final state equals the reference byte for byte.
 """
 
 import asyncio
 import itertools
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import psutil
 import pytest
 
+from insights.embedded import StackEndpoints
 from tests.reliability.figures import Figures, ci_and_full
 from tests.reliability.harness import Harness
 from tests.reliability.lag_trend import LagTrend
@@ -26,7 +27,6 @@ from tests.reliability.replay import ReplaySpec, build_replay
 from tests.reliability.soak_rate import soak_rate
 
 SUITE = "6. soak"
-RESULTS = Path(__file__).resolve().parents[2] / "bench" / "results"
 CATCH_UP_LIMIT_S = 120.0
 
 
@@ -38,7 +38,7 @@ class SoakScale:
     duration_s: float
     warm_up_s: float
     sample_s: float
-    rate: float | None = None  # None: soak_rate, twice the benchmark's sustained rate
+    rate: float | None = None  # None: soak_rate, twice the benchmark's sustained rate, measured
     workers: int = 2
 
 
@@ -76,11 +76,15 @@ def workers_rss(harness: Harness) -> int:
 
 @pytest.mark.parametrize("scale", ci_and_full(CI, FULL, (300, 1800)))
 async def test_a_long_run_keeps_memory_flat_and_commits_moving(
-    harness: Harness, scale: SoakScale, figures: Figures
+    harness: Harness, reliability_stack: StackEndpoints, scale: SoakScale, figures: Figures
 ) -> None:
     """Send for `duration_s`, sample memory, lag and commits; then the exact-state check."""
     replay = build_replay(scale.spec, harness.layout)
-    rate, source = (scale.rate, "fixed CI rate") if scale.rate else soak_rate(RESULTS)
+    # Measured before the soak's workers start, so nothing else competes for the two cores.
+    rate, source = (
+        (scale.rate, "fixed CI rate") if scale.rate else await soak_rate(reliability_stack)
+    )
+    print(f"\n  soak at {rate:,.0f} events/s ({source})", flush=True)
     for _ in range(scale.workers):
         harness.pool.start()
     await harness.deliver(replay.control)
@@ -149,3 +153,16 @@ async def test_a_long_run_keeps_memory_flat_and_commits_moving(
     assert memory.growth < MEMORY_GROWTH_LIMIT, f"worker memory grew: {memory.describe()}"
     assert not stalls, f"committed offsets stood still in the windows ending at {stalls}"
     assert lag.bounded, f"the lag kept growing: {lag.describe()}"
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(180)
+async def test_the_full_soak_rate_is_measured_by_the_benchmark_on_the_stack(
+    reliability_stack: StackEndpoints,
+) -> None:
+    """The calibration the full soak runs, on a few events: a real worker drains them all
+    (worker_rate raises otherwise) and the rate is its single-event rate, doubled from half."""
+    rate, source = await soak_rate(reliability_stack, events=20_000)
+    assert rate > 0
+    assert f"at {rate:,.0f} events/s" in source
+    assert "20,000 single-event records" in source
