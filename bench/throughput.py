@@ -2,8 +2,9 @@
 memory in one run.
 
 `python -m bench.throughput --quick` (make bench-quick) or without --quick (make bench).
-Writes bench/results/<date>-<commit>.json (`-quick.json` for --quick), prints a table, and ends
-with the one-line summary.
+Writes bench/results/<date>-<commit>.json (`-quick.json` for --quick), prints a table and which
+of the issue's targets the run met (`--strict`: exit 1 if one is missed), and ends with the
+one-line summary.
 """
 
 import argparse
@@ -26,6 +27,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import TopicPartition
 
 from bench import memory as redis_memory
+from bench import targets
 from bench.workers import fresh_env, quiet
 from insights.embedded import StackEndpoints, embedded_stack, free_port, stop_process
 from insights.processes import start_insights
@@ -477,6 +479,11 @@ def main() -> None:
         "--quick", action="store_true", help="100k events (500k batched) instead of 1M"
     )
     parser.add_argument("--events", type=int, default=None, help="events of every worker phase")
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 when the run misses one of the issue's targets",
+    )
     args = parser.parse_args()
     events = args.events or (100_000 if args.quick else 1_000_000)
     # 100,000 batched events are 2,000 records, which one worker takes in four fetches and
@@ -500,6 +507,8 @@ def main() -> None:
         "freshness_p99_s": results["freshness"]["p99_s"],
     }
     results["summary"] = summary
+    checked = targets.verdicts(results)
+    results["targets"] = targets.as_json(checked)
     results["hot_path"] = compiled_state().summary  # compiled with mypyc, or plain Python
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
@@ -536,8 +545,13 @@ def main() -> None:
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         print(f"{name:<{width}} {value}")
+    print(f"targets: {sum(v.met for v in checked)} of {len(checked)} met")
+    for verdict in checked:
+        print(f"  {verdict.line()}")
     print(f"results: {out}")
     print(" ".join(f"{key}={value}" for key, value in summary.items()))
+    if args.strict and not all(v.met for v in checked):
+        sys.exit(1)
 
 
 if __name__ == "__main__":
