@@ -1,6 +1,12 @@
-"""The freshness probes: every probe's org count stays within what the exact sets answer."""
+"""The freshness probes: every org count within what the exact sets answer, and their summary."""
 
-from bench.throughput import PROBES_PER_ORG, probe_claims, probe_org
+from bench.throughput import (
+    PROBES_PER_ORG,
+    SLOW_PROBE_S,
+    delay_summary,
+    probe_claims,
+    probe_org,
+)
 from streams.core.keys import EXACT_LIMIT
 
 
@@ -17,3 +23,14 @@ def test_every_probe_org_claims_the_domain_its_probes_log_in_from() -> None:
     assert [
         b'"org_id":"fresh%d","domain":"fresh%d.example"' % (n, n) in c for n, c in enumerate(claims)
     ] == [True] * 3
+
+
+def test_the_summary_counts_the_one_second_outlier_the_p99_of_a_short_phase_hides() -> None:
+    delays = [0.05] * 150 + [1.02] + [0.1] * 49
+    summary = delay_summary(delays)
+    assert summary == {"p50_s": 0.05, "p99_s": 0.1, "max_s": 1.02, "probes": 200, "slow": 1}
+
+
+def test_a_probe_at_the_slow_bound_is_not_slow() -> None:
+    assert delay_summary([SLOW_PROBE_S, 0.01])["slow"] == 0
+    assert delay_summary([SLOW_PROBE_S + 0.001])["slow"] == 1
