@@ -13,7 +13,7 @@ sums every run.
 import argparse
 import asyncio
 
-from bench.throughput import SLOW_PROBE_S, freshness
+from bench.throughput import SLOW_PROBE_S, freshness, freshness_line
 from insights.embedded import embedded_stack
 
 
@@ -38,12 +38,7 @@ def main() -> None:
         slow += int(result["slow"])
         unseen += int(result["unseen"])
         slowest = max(slowest, result["max_s"])
-        print(
-            f"run {run}: p50 {result['p50_s']} s, p99 {result['p99_s']} s, "
-            f"max {result['max_s']} s, {result['probes']} probes, "
-            f"{result['slow']} over {SLOW_PROBE_S} s, {result['unseen']} unseen",
-            flush=True,
-        )
+        print(f"run {run}: p50 / p99 / max {freshness_line(result)}", flush=True)
     print(
         f"{args.runs} runs: {probes} probes, {slow} over {SLOW_PROBE_S} s, {unseen} unseen, "
         f"slowest {slowest} s"

@@ -431,6 +431,15 @@ async def freshness(stack: StackEndpoints, rate: float, seconds: float) -> dict[
 SLOW_PROBE_S = 0.5
 
 
+def freshness_line(result: dict[str, float]) -> str:
+    """A freshness phase's result as printed: p50 / p99 / max, probes, slow and unseen ones."""
+    return (
+        f"{result['p50_s']} / {result['p99_s']} / {result['max_s']} s ({result['probes']} "
+        f"probes, {result['slow']} over {SLOW_PROBE_S} s, {result['unseen']} unseen in "
+        f"{PROBE_TIMEOUT_S:.0f} s)"
+    )
+
+
 def delay_summary(delays: list[float]) -> dict[str, float]:
     """p50, p99 and max of the probes' delays (s), how many there were and how many were slow."""
     ordered = sorted(delays)
@@ -544,10 +553,7 @@ def main() -> None:
         ),
         (
             "freshness p50 / p99 / max",
-            f"{results['freshness']['p50_s']} / {results['freshness']['p99_s']} / "
-            f"{results['freshness']['max_s']} s ({results['freshness']['probes']} probes, "
-            f"{results['freshness']['slow']} over {SLOW_PROBE_S} s, "
-            f"{results['freshness']['unseen']} unseen in {PROBE_TIMEOUT_S:.0f} s)",
+            freshness_line(results["freshness"]),
         ),
         ("read p99, 365 days, 50 clients", f"{results['read_p99_ms_365d']} ms"),
         *redis_memory.headline(results["redis_memory"]),

@@ -4,6 +4,7 @@ from bench.throughput import (
     PROBES_PER_ORG,
     SLOW_PROBE_S,
     delay_summary,
+    freshness_line,
     probe_claims,
     probe_org,
 )
@@ -34,3 +35,9 @@ def test_the_summary_counts_the_one_second_outlier_the_p99_of_a_short_phase_hide
 def test_a_probe_at_the_slow_bound_is_not_slow() -> None:
     assert delay_summary([SLOW_PROBE_S, 0.01])["slow"] == 0
     assert delay_summary([SLOW_PROBE_S + 0.001])["slow"] == 1
+
+
+def test_the_printed_line_names_every_figure_of_the_phase() -> None:
+    result = {**delay_summary([0.05, 1.02]), "unseen": 0, "rate_per_s": 1000.0}
+    expected = "0.535 / 1.02 / 1.02 s (2 probes, 1 over 0.5 s, 0 unseen in 30 s)"
+    assert freshness_line(result) == expected
