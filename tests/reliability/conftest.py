@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from insights.embedded import StackEndpoints, embedded_stack
+from insights.embedded import BROKER_LOG, StackEndpoints, embedded_stack
 from tests.reliability.figures import Figures, summary_line, write_results
 from tests.reliability.harness import Harness
 
@@ -19,10 +19,22 @@ FIGURES = pytest.StashKey[Figures]()
 
 
 @pytest.fixture(scope="session")
-def reliability_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackEndpoints]:
+def reliability_stack_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the session's broker and Redis keep their logs."""
+    return tmp_path_factory.mktemp("reliability-stack")
+
+
+@pytest.fixture(scope="session")
+def reliability_stack(reliability_stack_dir: Path) -> Iterator[StackEndpoints]:
     """Tansu and a (non-persistent) redis-server on free loopback ports for the session."""
-    with embedded_stack(tmp_path_factory.mktemp("reliability-stack")) as endpoints:
+    with embedded_stack(reliability_stack_dir) as endpoints:
         yield endpoints
+
+
+@pytest.fixture(scope="session")
+def reliability_broker_log(reliability_stack_dir: Path) -> Path:
+    """The session broker's log, quoted when the broker stops answering."""
+    return reliability_stack_dir / BROKER_LOG
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Mapping
 from pathlib import Path
 
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import TopicPartition
 from redis.asyncio import Redis
 
@@ -61,11 +62,25 @@ class Harness:
         await self.watch.start()
 
     async def close(self) -> None:
-        """Stop the workers, then disconnect."""
+        """Stop the workers, disconnect, and delete the run's topics."""
         await self.pool.close()
         await self.feed.stop()
         await self.watch.stop()
         await self.redis.aclose()
+        await self.drop_topics()
+
+    async def drop_topics(self) -> None:
+        """Delete every topic of this run (ours and the workers' own): the embedded broker
+        keeps records in memory until their topic goes, and the session's runs share it."""
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.kafka())
+        await admin.start()
+        try:
+            prefixes = (self.settings.topic_prefix, self.settings.app_id)
+            ours = [name for name in await admin.list_topics() if name.startswith(prefixes)]
+            if ours:
+                await admin.delete_topics(ours)
+        finally:
+            await admin.close()
 
     @property
     def targets(self) -> dict[TopicPartition, int]:

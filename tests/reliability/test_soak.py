@@ -6,28 +6,33 @@ the benchmark's own single-worker phase on this stack just before it starts (soa
 same replay is sent again and again (PFADD makes every repeat leave the state as it was), so the
 end state is still known exactly. Passing means: worker memory grows less than 10% after the
 warm-up, at the same lag (MemoryTrend), the lag stays bounded, the committed offsets advance in
-every sampling window, and the final state equals the reference byte for byte.
+every sampling window, and the final state equals the reference byte for byte. The rate is
+capped at what the memory-only embedded broker can hold for the whole soak, and a broker that
+stops answering fails the soak as the broker's failure, quoting its log, not as a stalled worker.
 """
 
 import asyncio
 import itertools
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import psutil
 import pytest
 
-from insights.embedded import StackEndpoints
+from insights.embedded import StackEndpoints, wait_for_kafka
 from tests.reliability.figures import Figures, ci_and_full
 from tests.reliability.harness import Harness
 from tests.reliability.lag_trend import LagTrend
 from tests.reliability.memory_trend import MEMORY_GROWTH_LIMIT, MemoryTrend
 from tests.reliability.offsets import behind
 from tests.reliability.replay import ReplaySpec, build_replay
-from tests.reliability.soak_rate import soak_rate
+from tests.reliability.soak_rate import soak_rate, within_broker_memory
 
 SUITE = "6. soak"
 CATCH_UP_LIMIT_S = 120.0
+# How long a sample waits for the broker to answer before the soak is called the broker's failure.
+BROKER_ANSWER_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -76,13 +81,22 @@ def workers_rss(harness: Harness) -> int:
 
 @pytest.mark.parametrize("scale", ci_and_full(CI, FULL, (300, 1800)))
 async def test_a_long_run_keeps_memory_flat_and_commits_moving(
-    harness: Harness, reliability_stack: StackEndpoints, scale: SoakScale, figures: Figures
+    harness: Harness,
+    reliability_stack: StackEndpoints,
+    reliability_broker_log: Path,
+    scale: SoakScale,
+    figures: Figures,
 ) -> None:
     """Send for `duration_s`, sample memory, lag and commits; then the exact-state check."""
     replay = build_replay(scale.spec, harness.layout)
     # Measured before the soak's workers start, so nothing else competes for the two cores.
     rate, source = (
         (scale.rate, "fixed CI rate") if scale.rate else await soak_rate(reliability_stack)
+    )
+    payload_bytes_per_event = sum(map(len, replay.traffic)) / replay.events
+    free_bytes = psutil.virtual_memory().available
+    rate, source = within_broker_memory(
+        rate, source, payload_bytes_per_event, scale.duration_s, free_bytes
     )
     print(f"\n  soak at {rate:,.0f} events/s ({source})", flush=True)
     for _ in range(scale.workers):
@@ -100,18 +114,28 @@ async def test_a_long_run_keeps_memory_flat_and_commits_moving(
     started = time.monotonic()
     feeding = asyncio.create_task(send_for_duration())
     samples: list[Sample] = []
-    while not feeding.done():
-        await asyncio.sleep(scale.sample_s)
-        committed = await harness.committed()
-        samples.append(
-            Sample(
-                time.monotonic() - started,
-                workers_rss(harness),
-                behind(committed, harness.targets),
-                sum(max(0, offset) for offset in committed.values()),
+    try:
+        while not feeding.done():
+            await asyncio.sleep(scale.sample_s)
+            # A dead broker raises here, its log's last lines quoted, instead of hanging.
+            await asyncio.to_thread(
+                wait_for_kafka,
+                reliability_stack.kafka_bootstrap,
+                BROKER_ANSWER_S,
+                log=reliability_broker_log,
             )
-        )
-        print(f"\r  soak {samples[-1]}", end="", flush=True)
+            committed = await harness.committed()
+            samples.append(
+                Sample(
+                    time.monotonic() - started,
+                    workers_rss(harness),
+                    behind(committed, harness.targets),
+                    sum(max(0, offset) for offset in committed.values()),
+                )
+            )
+            print(f"\r  soak {samples[-1]}", end="", flush=True)
+    finally:
+        feeding.cancel()  # a no-op when it finished; stops the sends when sampling failed
     await feeding
     sent_s = time.monotonic() - started
     figures.fault = "none (sustained load)"
