@@ -74,7 +74,12 @@ METHOD = """\
   measured by the benchmark's own worker phase (`bench.throughput.worker_rate`, a million
   one-event records) on the same broker and Redis just before the soak's workers start. The
   machine's speed swings by a third within minutes, so a rate taken from earlier results files
-  once asked the workers of a slow hour for what a fast hour drained. Repeats leave the
+  once asked the workers of a slow hour for what a fast hour drained. The rate is capped at
+  what the memory-only embedded broker can hold for the 20 minutes (it keeps every record:
+  half the memory free at the start, at 1.25 bytes per payload byte; its report line says when
+  the cap applied): on a fast day twice the sustained rate is ~16 GB of records, and the broker
+  of 2026-12-04's first run ran out of memory 20 minutes in. A broker that stops answering fails
+  the soak with its log's last lines, not as a stalled group. Repeats leave the
   state as it was, so the end state is still known exactly. Every 10 s: the workers' resident
   memory, the group's lag and its committed offsets. After a 5-minute warm-up, growth is the
   median of the last quarter of the memory samples over the median of the first quarter, at the
@@ -101,8 +106,10 @@ RUNNING = """\
 - CI size: `pytest tests/reliability -m integration` (part of `make test`): the same suites on
   30,000 to 40,000 events, two or three faults each, and a 45-second soak, in about five
   minutes.
-- Every suite starts its own embedded broker, `redis-server` and `insights worker` processes on
-  free loopback ports, bounds every wait, and stops what it started.
+- The suites share one embedded broker and `redis-server` on free loopback ports; each run has
+  its own topics, consumer group and key prefix, starts its own `insights worker` processes,
+  bounds every wait, stops what it started, and deletes its topics (the memory-only broker
+  frees a topic's records only then).
 """
 
 COLUMNS = (
