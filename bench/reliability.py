@@ -196,7 +196,8 @@ def render(runs: list[dict[str, Any]], elapsed: float, status: int) -> str:
 def run_suites(results: Path, timeout_s: float, extra: list[str]) -> int:
     """pytest over the full-size suites, with the figures written to `results`."""
     env = {**os.environ, FULL_ENV: "1", RESULTS_ENV: str(results)}
-    command = [sys.executable, "-m", "pytest", "tests/reliability", "-m", "reliability", "-q"]
+    # -v names each suite as it starts, -s shows the soak's running samples: the run takes ~35 min.
+    command = [sys.executable, "-m", "pytest", "tests/reliability", "-m", "reliability", "-v", "-s"]
     suites = subprocess.Popen([*command, *extra], cwd=ROOT, env=env)
     try:
         return suites.wait(timeout=timeout_s)
