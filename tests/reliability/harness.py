@@ -3,7 +3,8 @@
 import asyncio
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient
@@ -70,17 +71,28 @@ class Harness:
         await self.drop_topics()
 
     async def drop_topics(self) -> None:
-        """Delete every topic of this run (ours and the workers' own): the embedded broker
-        keeps records in memory until their topic goes, and the session's runs share it."""
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.kafka())
-        await admin.start()
-        try:
-            prefixes = (self.settings.topic_prefix, self.settings.app_id)
-            ours = [name for name in await admin.list_topics() if name.startswith(prefixes)]
-            if ours:
+        """Delete every topic of this run: the embedded broker keeps records in memory until
+        their topic goes, and the session's runs share it."""
+        ours = await self.topics()
+        if ours:
+            async with self.admin() as admin:
                 await admin.delete_topics(ours)
+
+    async def topics(self) -> list[str]:
+        """This run's topics on the broker: ours and the workers' own."""
+        prefixes = (self.settings.topic_prefix, self.settings.app_id)
+        async with self.admin() as admin:
+            return [name for name in await admin.list_topics() if name.startswith(prefixes)]
+
+    @asynccontextmanager
+    async def admin(self) -> AsyncIterator[AIOKafkaAdminClient]:
+        """A connected admin client of the run's broker, closed on the way out."""
+        client = AIOKafkaAdminClient(bootstrap_servers=self.settings.kafka())
+        await client.start()
+        try:
+            yield client
         finally:
-            await admin.close()
+            await client.close()
 
     @property
     def targets(self) -> dict[TopicPartition, int]:
