@@ -8,8 +8,9 @@ cores), which hides a change worth 10%. This replays the same batches through th
 logins agent runs between a fetch and its Redis calls (decode and validate, the timelines a batch
 needs and their key names, attribution, the per-batch metrics) with the worker's garbage collector
 setting, and prints the median of `--rounds` for each stage. The batches are
-`bench.throughput`'s (20 orgs, 200,000 users, 30 days), in batches of 10,000 logins as the worker
-takes them; every domain is claimed and no user has a plan change, as in that harness.
+`bench.throughput`'s (20 orgs, 200,000 users, 30 days), cut at INSIGHTS_FETCH_MAX_RECORDS's
+default as a worker with a backlog takes them; every domain is claimed and no user has a plan
+change, as in that harness.
 """
 
 import argparse
@@ -34,8 +35,9 @@ from streams.compiled import compiled_state
 from streams.core.attribution import ObservedBatch, UserProduct
 from streams.core.keys import KeyLayout
 from streams.core.timelines import DomainTimeline, PlanTimeline, claim_member
+from streams.settings import Settings
 
-BATCH_LOGINS = 10_000  # INSIGHTS_FETCH_MAX_RECORDS's default, in events
+BATCH_LOGINS = Settings.model_fields["fetch_max_records"].default  # in events
 RETENTION_DAYS = 400
 
 
