@@ -75,6 +75,14 @@ class WorkerMetrics:
             ["operation"],
             registry=registry,
         )
+        self.redis_crash_safe = Gauge(
+            "insights_redis_crash_safe",
+            "1 when every Redis primary runs with appendonly yes and appendfsync always, so a "
+            "crash loses no write whose offsets were committed; 0 when one does not; -1 when "
+            "CONFIG GET is refused (managed Redis) or before the first reading.",
+            registry=registry,
+        )
+        self.redis_crash_safe.set(-1)
         self.consumer_lag = Gauge(
             "insights_consumer_lag_records",
             "High-water mark minus committed offset, per assigned topic partition.",

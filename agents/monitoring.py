@@ -1,13 +1,18 @@
-"""Consumer-group health for Prometheus and the logs: lag, commits, readiness, rebalances."""
+"""Worker health for Prometheus and the logs: lag, commits, readiness, rebalances, and whether
+Redis keeps what it acknowledged."""
 
+import asyncio
 import logging
 from contextlib import suppress
 from typing import Any
 
 from agents.metrics import WorkerMetrics
+from streams.redis_durability import DurabilityWatch
 
 log = logging.getLogger(__name__)
 LAG_INTERVAL_S = 5.0
+# Persistence settings change only by CONFIG SET or a restart: a minute's delay is plenty.
+DURABILITY_INTERVAL_S = 60.0
 
 
 def observe_partitions(consumer: Any, metrics: WorkerMetrics) -> None:
@@ -55,3 +60,18 @@ def register_monitoring(app: Any, metrics: WorkerMetrics) -> None:
         observe_partitions(app.consumer, metrics)
 
     app.timer(LAG_INTERVAL_S, name="insights_sample_lag")(sample_lag)
+
+
+def register_durability_watch(app: Any, redis_client: Any, metrics: WorkerMetrics) -> None:
+    """Check Redis's persistence settings at start and every DURABILITY_INTERVAL_S: the worker
+    trusts Redis's acknowledgement before committing offsets (streams.redis_durability)."""
+    watch = DurabilityWatch(redis_client)
+
+    async def watch_durability() -> None:
+        while True:
+            state = await watch.check()
+            if state is not None:
+                metrics.redis_crash_safe.set(state)
+            await asyncio.sleep(DURABILITY_INTERVAL_S)
+
+    app.task(watch_durability)

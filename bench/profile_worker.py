@@ -68,6 +68,7 @@ async def profile(
     *,
     gil_only: bool = False,
     hll_sparse_max_bytes: int | None = None,
+    appendfsync: str | None = None,
 ) -> None:
     """Fill the topic, start the worker, record it, report."""
     claims, lines = login_lines(events, per_record)
@@ -81,6 +82,9 @@ async def profile(
     topic = TopicNames.from_settings(settings).logins
     await configure([stack.redis_url], hll_sparse_max_bytes)
     redis = Redis.from_url(stack.redis_url)
+    if appendfsync is not None:  # the embedded Redis keeps no AOF; production does
+        await redis.config_set("appendonly", "yes")
+        await redis.config_set("appendfsync", appendfsync)
     with processes(env, ["worker"], metrics_ports=[port]) as (worker,):
         async with httpx.AsyncClient() as http:
             # From the first batch written, not the first commit: commits come a second apart, and
@@ -150,6 +154,10 @@ def main() -> None:
     parser.add_argument("--gil", action="store_true", help="sample only the thread holding the GIL")
     # Redis's own trade of memory for CPU: a sparse HyperLogLog's insert is linear in its size.
     parser.add_argument("--hll-sparse-max-bytes", type=int, default=None, help="CONFIG SET first")
+    # What production's persistence costs: the embedded Redis runs without an AOF.
+    parser.add_argument(
+        "--appendfsync", choices=("everysec", "always"), default=None, help="AOF on, this policy"
+    )
     args = parser.parse_args()
     with embedded_stack() as stack:
         asyncio.run(
@@ -158,6 +166,7 @@ def main() -> None:
                 *(args.per_record, args.events, args.out, args.seconds),
                 gil_only=args.gil,
                 hll_sparse_max_bytes=args.hll_sparse_max_bytes,
+                appendfsync=args.appendfsync,
             )
         )
 

@@ -93,7 +93,7 @@ METHOD = """\
   one window (worst samples are noisy; a group that cannot keep up falls further behind every
   window).
 - **No offset committed past an unwritten batch** (Redis faults): during each outage, while
-  Redis can accept nothing, its data directory (AOF, `appendfsync everysec`, the production
+  Redis can accept nothing, its data directory (AOF, `appendfsync always`, the production
   setting) is copied and the group's committed offsets are read; every fact of every record
   below those offsets must be in that copy.
 """

@@ -21,7 +21,7 @@ from agents.claims import DomainClaimProcessor, register_claim_agent
 from agents.dead_letters import FaustDeadLetters
 from agents.logins import LoginBatchProcessor, register_login_agent
 from agents.metrics import WorkerMetrics
-from agents.monitoring import register_monitoring
+from agents.monitoring import register_durability_watch, register_monitoring
 from agents.plans import PlanChangeProcessor, register_plan_agent
 from insights.logs import logging_config
 from streams.app import create_app, declare_topics
@@ -93,6 +93,7 @@ def build_worker_app(settings: Settings, registry: CollectorRegistry) -> faust.A
     register_claim_agent(app, topics.domain_claims, DomainClaimProcessor(*args))
     register_scheduled_collection(app)
     register_monitoring(app, metrics)
+    register_durability_watch(app, store.client, metrics)
     return app
 
 

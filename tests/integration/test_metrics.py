@@ -130,6 +130,7 @@ async def test_worker_counters_equal_the_replayed_outcomes(
     assert worker.total("insights_committed_offset", topic=names.logins) == logins_records
     assert worker.total("insights_consumer_lag_records") == 0
     assert worker.total("insights_worker_ready") == 1
+    assert worker.total("insights_redis_crash_safe") == 0  # -1 until read: no AOF in the stack
     newest = worker.by("insights_product_last_event_timestamp_seconds", "product")
     day_after = datetime.combine(yesterday + timedelta(days=1), datetime.min.time(), UTC)
     assert sorted(newest) == ["confluence", "jira", "jsm", "trello"]

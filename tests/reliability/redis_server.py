@@ -1,8 +1,9 @@
 """A redis-server with an append-only file that we can stop, crash, pause, restart and snapshot.
 
-Production requires AOF persistence (docs/operations.md): a Redis that restarts without it has
-lost its counts, which no worker can notice. The faults here use the production setting
-(`appendfsync everysec`), so a restart keeps every write Redis acknowledged.
+Production requires AOF persistence with `appendfsync always` (docs/operations.md): a Redis that
+restarts without an AOF has lost its counts, and one on `everysec` can lose the writes of its last
+seconds, whose offsets the worker already committed (bench/aof_crash.py shows it). The faults here
+use the production setting, so a crash keeps every write Redis acknowledged.
 """
 
 import shutil
@@ -20,10 +21,11 @@ START_TIMEOUT_S = 30.0
 class PersistentRedis:
     """One redis-server on a fixed loopback port whose data survives restarts (AOF in `data`)."""
 
-    def __init__(self, data: Path, port: int | None = None) -> None:
-        """Nothing starts before `start`."""
+    def __init__(self, data: Path, port: int | None = None, options: tuple[str, ...] = ()) -> None:
+        """Nothing starts before `start`; `options` are added to (and override) the defaults."""
         self.data = data
         self.port = port or free_port()
+        self.options = options
         self.process: subprocess.Popen[bytes] | None = None
         data.mkdir(parents=True, exist_ok=True)
 
@@ -37,8 +39,9 @@ class PersistentRedis:
         command = [
             redis_server_binary(),
             *("--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.data)),
-            *("--appendonly", "yes", "--appendfsync", "everysec", "--save", ""),
+            *("--appendonly", "yes", "--appendfsync", "always", "--save", ""),
             *("--daemonize", "no", "--maxmemory-policy", "noeviction"),
+            *self.options,
         ]
         with (self.data / "redis.log").open("ab") as log:
             self.process = subprocess.Popen(
@@ -52,7 +55,7 @@ class PersistentRedis:
             stop_process(self.process, grace_s=30.0)
 
     def crash(self) -> None:
-        """SIGKILL: no shutdown; the AOF keeps what was written before each reply."""
+        """SIGKILL: no shutdown; with `always` the AOF has every write before its reply."""
         if self.process is not None:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(timeout=10)
@@ -74,9 +77,9 @@ class PersistentRedis:
 
 
 @contextmanager
-def persistent_redis(data: Path) -> Iterator[PersistentRedis]:
+def persistent_redis(data: Path, options: tuple[str, ...] = ()) -> Iterator[PersistentRedis]:
     """A started PersistentRedis, always stopped (and resumed first if paused) on the way out."""
-    server = PersistentRedis(data)
+    server = PersistentRedis(data, options=options)
     server.start()
     try:
         yield server

@@ -241,11 +241,11 @@ def test_kafka_init_script_runs_under_a_posix_shell() -> None:
 
 
 def test_redis_persists_with_an_append_only_file() -> None:
-    """The counts live only in Redis: AOF every second, a volume, and no eviction."""
+    """The counts live only in Redis: an AOF fsynced before each reply, a volume, no eviction."""
     redis = service("redis")
     command = " ".join(redis["command"])
     assert "--appendonly yes" in command
-    assert "--appendfsync everysec" in command
+    assert "--appendfsync always" in command
     assert "--maxmemory-policy noeviction" in command
     assert any(volume.endswith(":/data") for volume in redis["volumes"])
     assert "redis-cli ping" in " ".join(redis["healthcheck"]["test"])
