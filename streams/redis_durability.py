@@ -59,6 +59,7 @@ async def node_durabilities(client: Any) -> list[Durability]:
     """Each primary's persistence settings (one for a single node); raises RedisError when
     CONFIG is refused, as managed Redis services often do."""
     if isinstance(client, RedisCluster):
+        await client.initialize()  # a client that has sent nothing yet knows no primaries
         replies = [
             await client.execute_command("CONFIG GET", "append*", target_nodes=node)
             for node in client.get_primaries()
@@ -101,6 +102,8 @@ class DurabilityWatch:
                 )
             self.last = ()
             return self.UNKNOWN
+        if not nodes:  # a cluster client that knows no primary yet
+            return None
         risks = tuple(node.risk for node in nodes)
         at_risk = sorted({node.risk for node in nodes if not node.crash_safe})
         if risks != self.last:

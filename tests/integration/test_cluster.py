@@ -1,6 +1,7 @@
 """Scaling out: three workers on a 3-master Redis Cluster answer exactly as one on one Redis."""
 
 import asyncio
+import logging
 import math
 import time
 from collections import Counter
@@ -22,6 +23,7 @@ from insights.redis_cluster import LocalCluster, local_redis_cluster
 from insights.simulation import Simulation, SimulationSpec, simulate
 from schemas.vocabulary import Product
 from streams.core.keys import KeyLayout
+from streams.redis_durability import DurabilityWatch
 from streams.redis_packing import HiredisPackingMixin
 from streams.settings import Settings
 from streams.store import (
@@ -400,3 +402,35 @@ async def test_the_cluster_client_packs_with_hiredis_and_redis_still_refuses_cro
             await client.evalsha(sha, len(mixed), *mixed)
     finally:
         await client.aclose()
+
+
+async def test_durability_watch_reads_every_primary(
+    redis_cluster: LocalCluster, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Crash-safe only when every primary fsyncs its AOF before replying; one that does not is
+    named in the warning."""
+    caplog.set_level(logging.WARNING, logger="streams.redis_durability")
+    nodes = [redis.Redis.from_url(url) for url in redis_cluster.node_urls()]
+    client = cluster_client(redis_cluster)
+    watch = DurabilityWatch(client)
+    try:
+        assert await watch.check() == DurabilityWatch.AT_RISK  # the test cluster keeps no AOF
+        for node in nodes:
+            node.config_set("appendonly", "yes")
+            node.config_set("appendfsync", "always")
+        assert await watch.check() == DurabilityWatch.SAFE
+        nodes[1].config_set("appendfsync", "everysec")
+        assert await watch.check() == DurabilityWatch.AT_RISK
+    finally:
+        for node in nodes:  # as the session's other tests expect it
+            node.config_set("appendonly", "no")
+            node.config_set("appendfsync", "everysec")
+            node.close()
+        await client.aclose()
+    risks = [getattr(record, "risks", None) for record in caplog.records]
+    assert len(risks) == 2
+    assert risks[0] == ["no append-only file: a restart loses every count since the last snapshot"]
+    assert risks[1] == [
+        "appendfsync everysec: a crash can lose the last seconds of writes whose offsets are "
+        "already committed"
+    ]
