@@ -14,7 +14,7 @@ from typing import Any
 
 from redis.asyncio import RedisCluster
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,9 @@ class DurabilityWatch:
         refused; None while Redis is unreachable (the batches' retries report outages)."""
         try:
             nodes = await node_durabilities(self.client)
-        except (RedisConnectionError, RedisTimeoutError):
+        except (RedisConnectionError, RedisTimeoutError, RedisClusterException, OSError):
+            # RedisClusterException (no node reachable) is not a RedisError; an exception here
+            # would end the worker, whose batches already wait out outages.
             return None
         except RedisError as error:
             if self.last != ():

@@ -6,7 +6,10 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
+from insights.embedded import free_port
 from streams.redis_durability import DurabilityWatch
+from streams.settings import Settings
+from streams.store import connect_redis
 from tests.reliability.redis_server import persistent_redis
 
 pytestmark = pytest.mark.integration
@@ -68,3 +71,14 @@ async def test_a_redis_refusing_config_is_reported_unknown(
             await client.aclose()
     [(level, message, _)] = logged(caplog)
     assert (level, message.split(":")[0]) == ("INFO", "cannot read redis persistence settings")
+
+
+async def test_an_unreachable_cluster_is_no_news() -> None:
+    """A cluster client that reaches no node raises RedisClusterException, not a RedisError: the
+    watch must still answer 'no news', or the exception would end the worker."""
+    settings = Settings(redis_url=f"redis://127.0.0.1:{free_port()}/0", redis_cluster=True)
+    client = connect_redis(settings)
+    try:
+        assert await DurabilityWatch(client).check() is None
+    finally:
+        await client.aclose()
