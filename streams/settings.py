@@ -44,10 +44,9 @@ class Settings(BaseSettings):
     event_loop: Literal["uvloop", "asyncio"] = "uvloop"
     # Most records one fetch hands an agent as one batch (one Redis round trip each way). Only a
     # backlog fills a batch, and then a bigger one shares each key's Redis call among more logins:
-    # 40,000 cut Redis's CPU per single-event login by a fifth, but in the 20-minute soak the
-    # worker's memory then grew 8% and 10% (limit 10%) where it stayed flat at 10,000 in five
-    # runs (PERFORMANCE.md, step 37), so the default stays 10,000.
-    fetch_max_records: int = Field(default=10_000, ge=1)
+    # 40,000 against 10,000 cut Redis's CPU per single-event login by a fifth, for 10-15 MiB more
+    # that a worker keeps after a backlog (PERFORMANCE.md, steps 36 to 38).
+    fetch_max_records: int = Field(default=40_000, ge=1)
     # How long the broker may hold a fetch that finds nothing new. aiokafka sends one fetch per
     # broker at a time, so a fetch of idle topics delays the next logins fetch by as much.
     fetch_max_wait_s: float = Field(default=0.1, ge=0.001, le=30)
