@@ -184,7 +184,9 @@ def token_revoke(
 @one_line_errors
 def reader(
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to bind.")] = 8080,
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="Port to bind (0 picks a free one).")
+    ] = 8080,
 ) -> None:
     """Run the HTTP reader (API, CSV, dashboard, /metrics) against INSIGHTS_REDIS_URL."""
     from reader.server import serve

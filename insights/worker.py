@@ -1,6 +1,7 @@
 """Compose and run the Faust worker: settings, Redis store, agents, metrics endpoint."""
 
 import asyncio
+import errno
 import gc
 import itertools
 import logging
@@ -33,6 +34,11 @@ from streams.store import RedisActiveUserStore, connect_redis
 from streams.topics import TopicNames
 
 log = logging.getLogger(__name__)
+
+
+class WorkerStartError(RuntimeError):
+    """The worker cannot start as configured; the message names the setting to change."""
+
 
 # CPython collects its youngest generation every 700 net allocations. A login batch allocates
 # about ten container objects per event that all live until its write lands, so at that pace
@@ -97,6 +103,25 @@ def build_worker_app(settings: Settings, registry: CollectorRegistry) -> faust.A
     return app
 
 
+def serve_metrics(settings: Settings, registry: CollectorRegistry) -> None:
+    """Serve /metrics; an address that cannot be bound is one error naming the settings, not a
+    bare errno (a second worker on one host with the default port is the usual case)."""
+    host, port = settings.worker_metrics_host, settings.worker_metrics_port
+    try:
+        start_http_server(port, addr=host, registry=registry)
+    except OSError as error:
+        message = (
+            f"cannot serve /metrics on {host}:{port} (INSIGHTS_WORKER_METRICS_HOST/PORT): "
+            f"{error.strerror or error}"
+        )
+        if error.errno == errno.EADDRINUSE:
+            message += (
+                "; another worker on this host? Give each its own INSIGHTS_WORKER_METRICS_PORT "
+                "(0 turns /metrics off)"
+            )
+        raise WorkerStartError(message) from None
+
+
 def run_worker(settings: Settings, loglevel: str = "info") -> None:
     """Create the topics, expose /metrics on loopback, and run the worker until a signal."""
     # dictConfig consumes parts of its argument, so Faust gets a fresh copy below.
@@ -110,9 +135,7 @@ def run_worker(settings: Settings, loglevel: str = "info") -> None:
     registry = worker_registry()
     app = build_worker_app(settings, registry)
     if settings.worker_metrics_port:
-        start_http_server(
-            settings.worker_metrics_port, addr=settings.worker_metrics_host, registry=registry
-        )
+        serve_metrics(settings, registry)
     log.info(
         "worker starting",
         extra={

@@ -1,5 +1,7 @@
 """Run the reader on uvicorn: `insights reader [--host H] [--port N]`."""
 
+import socket
+
 import uvicorn
 from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
 
@@ -9,6 +11,10 @@ from streams.settings import Settings
 
 DEFAULT_HOST = "127.0.0.1"  # loopback unless asked: the API serves tenant data
 DEFAULT_PORT = 8080
+
+
+class ReaderStartError(RuntimeError):
+    """The reader could not listen or start; the message says what to change."""
 
 
 def process_registry() -> CollectorRegistry:
@@ -23,7 +29,29 @@ def process_registry() -> CollectorRegistry:
 def serve(settings: Settings, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
     """Serve until SIGINT/SIGTERM; uvicorn runs the lifespan, which closes the Redis client."""
     app = create_reader_app(settings, registry=process_registry())
+    listener = listen(host, port)
     # No access log: request paths carry org ids, and /metrics already counts every request.
-    uvicorn.run(
+    config = uvicorn.Config(
         app, host=host, port=port, access_log=False, log_level="info", log_config=logging_config()
     )
+    server = uvicorn.Server(config)
+    server.run(sockets=[listener])
+    if not server.started:
+        raise ReaderStartError("the reader did not start; the log line above says why")
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """Bind the reader's socket here rather than in uvicorn, which logs a busy port and exits 3
+    with no word of which option to change: a bad address becomes one error naming it."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except (OSError, OverflowError) as error:
+        listener.close()
+        reason = getattr(error, "strerror", None) or str(error)
+        raise ReaderStartError(
+            f"cannot listen on {host}:{port} (--host/--port): {reason}"
+        ) from None
+    return listener
