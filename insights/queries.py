@@ -23,7 +23,9 @@ async def run_query(
         store = RedisActiveUserStore(
             client, KeyLayout(settings.key_prefix), settings.retention_days
         )
-        return await active_users(store, store.layout, query, today)
+        return await active_users(
+            store, store.layout, query, today, retention_days=settings.retention_days
+        )
     except RedisConnectionError as error:
         raise RedisUnavailableError(f"cannot reach Redis at {settings.redis()}: {error}") from error
     finally:

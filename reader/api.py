@@ -133,7 +133,13 @@ class SeriesEndpoint:
         store = self.context.store
 
         async def render() -> RenderedReport:
-            document = await active_users(store, store.layout, request.query, request.today)
+            document = await active_users(
+                store,
+                store.layout,
+                request.query,
+                request.today,
+                retention_days=self.context.retention_days,
+            )
             return RenderedReport(document, orjson.dumps(document))
 
         return await self.context.reports.get(request, render)

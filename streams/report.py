@@ -4,7 +4,7 @@ from datetime import date, timedelta
 from typing import Any, Protocol
 
 from schemas.vocabulary import Product
-from streams.core.days import day_range
+from streams.core.days import day_range, first_kept_day
 from streams.core.keys import KeyLayout
 from streams.core.series import (
     SERIES_NAMES,
@@ -59,23 +59,40 @@ async def domain_activity(
 
 
 async def active_users(
-    reader: ActiveUserReader, layout: KeyLayout, query: SeriesQuery, today: date
+    reader: ActiveUserReader,
+    layout: KeyLayout,
+    query: SeriesQuery,
+    today: date,
+    *,
+    retention_days: int,
 ) -> dict[str, Any]:
-    """Build the API document: coverage first, then one union count per (period, series)."""
+    """Build the API document: coverage first, then one union count per (period, series).
+
+    Days before the retention window are missing: their day keys have expired, while the
+    coverage set still lists them, and a month rollup outlives its early days. So they are
+    neither covered nor counted: a period reaching past the window is partial, and its value and
+    the totals are the unions of its kept days only."""
     periods = query.periods()
     period_days = [period.days() for period in periods]
-    covered = await reader.covered_days(query.products, query.start, query.end)
+    kept_from = first_kept_day(today, retention_days)
+    kept_days = period_days
+    if query.start < kept_from:
+        kept_days = [[day for day in days if day >= kept_from] for days in period_days]
+    first = max(query.start, kept_from)
+    covered = (
+        await reader.covered_days(query.products, first, query.end) if first <= query.end else set()
+    )
     statuses = [
         period_status(period, query.products, covered, today, days)
         for period, days in zip(periods, period_days, strict=True)
     ]
     groups: list[list[str]] = []
-    for days, status in zip(period_days, statuses, strict=True):
+    for days, status in zip(kept_days, statuses, strict=True):
         if not status.missing:
             groups.extend(union_keys(layout, query, month_cover(days)))
     any_covered = not all(status.missing for status in statuses)
     if any_covered:
-        all_days = [day for days in period_days for day in days]
+        all_days = [day for days in kept_days for day in days]
         groups.extend(union_keys(layout, query, month_cover(all_days)))
     values = iter(await reader.count_unions(groups))
     counts = [

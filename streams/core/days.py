@@ -52,6 +52,12 @@ def day_end(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
 
 
+def first_kept_day(today: date, retention_days: int) -> date:
+    """The oldest day whose keys Redis still holds all of `today`: a day's keys expire at its end
+    plus the retention (`streams.store`), so the days before it read as missing, never as 0."""
+    return today - timedelta(days=retention_days)
+
+
 def month_last_day(day: date) -> date:
     """The last day of the day's calendar month."""
     following = (day.replace(day=28) + timedelta(days=4)).replace(day=1)

@@ -55,7 +55,9 @@ async def report(settings: Settings, org: str, start: str, end: str, **params: s
         org, params.get("product"), start, end, params.get("interval"), today, 400
     )
     try:
-        return await active_users(store, store.layout, query, today)
+        return await active_users(
+            store, store.layout, query, today, retention_days=settings.retention_days
+        )
     finally:
         await client.aclose()
 

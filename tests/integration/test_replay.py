@@ -40,7 +40,11 @@ async def answers_for(settings: Settings, truth: dict[str, Any]) -> list[dict[st
                 today,
                 settings.retention_days,
             )
-            documents.append(await active_users(store, store.layout, query, today))
+            documents.append(
+                await active_users(
+                    store, store.layout, query, today, retention_days=settings.retention_days
+                )
+            )
         return documents
     finally:
         await client.aclose()

@@ -188,7 +188,9 @@ async def test_the_json_is_the_report_document(reader: Reader) -> None:
     query = parse_series_query(
         "acme", "trello", "2026-12-01", "2026-12-31", "month", TODAY, retention_days=400
     )
-    assert body == await active_users(reader.store, reader.store.layout, query, TODAY)
+    assert body == await active_users(
+        reader.store, reader.store.layout, query, TODAY, retention_days=400
+    )
     ActiveUsersDocument.model_validate(body)
     assert list(body) == [
         "org_id", "product", "start", "end", "interval",

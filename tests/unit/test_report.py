@@ -143,11 +143,14 @@ async def report(
     product: Product | None = None,
     today: str = "2027-06-01",
     org_id: str = "acme",
+    retention_days: int = 400,
 ) -> dict[str, Any]:
     query = SeriesQuery(
         org_id, product, date.fromisoformat(start), date.fromisoformat(end), interval
     )
-    return await active_users(_conforms(reader), LAYOUT, query, date.fromisoformat(today))
+    return await active_users(
+        _conforms(reader), LAYOUT, query, date.fromisoformat(today), retention_days=retention_days
+    )
 
 
 def _heartbeats_every_day(
@@ -348,6 +351,53 @@ async def test_missing_zero_and_partial(
     for name in SERIES_NAMES:  # a missing period is null in every series, never 0
         assert [v is None for v in document["series"][name]] == missing
         assert (document["totals"][name] is None) == (total is None)
+
+
+# With 10 days of retention on 6 December, 26 November is the oldest day whose keys Redis still
+# holds; the in-memory reader keeps every key, as Redis's coverage set keeps every day.
+PAST_RETENTION = [
+    ACME_SINCE_2020,
+    login("expired-1", "2026-11-20T09:00:00Z"),
+    login("expired-2", "2026-11-25T09:00:00Z"),
+    login("kept", "2026-11-26T09:00:00Z"),
+    *_heartbeats_every_day("2026-11-20", "2026-11-30", [Product.TRELLO]),
+]
+
+
+async def test_days_past_the_retention_window_are_missing_not_zero() -> None:
+    document = await report(
+        ingest(PAST_RETENTION),
+        *("2026-11-25", "2026-11-26", Interval.DAY, Product.TRELLO),
+        today="2026-12-06",
+        retention_days=10,
+    )
+    assert document["series"]["all"] == [None, 1]
+    assert document["missing"] == [True, False]
+    assert document["totals"]["all"] == 1  # the kept day's user only
+
+
+async def test_a_period_reaching_past_the_window_is_partial_and_counts_its_kept_days() -> None:
+    document = await report(
+        ingest(PAST_RETENTION),
+        *("2026-11-01", "2026-11-30", Interval.MONTH, Product.TRELLO),
+        today="2026-12-06",
+        retention_days=10,
+    )
+    assert document["series"]["all"] == [1]
+    assert document["missing"] == [False]
+    assert document["partial"] == [True]  # every kept day is covered and the month is over
+    assert document["totals"]["all"] == 1
+
+
+async def test_the_same_days_inside_the_window_are_counted() -> None:
+    document = await report(
+        ingest(PAST_RETENTION),
+        *("2026-11-01", "2026-11-30", Interval.MONTH, Product.TRELLO),
+        today="2026-12-06",
+        retention_days=400,
+    )
+    assert document["series"]["all"] == [3]
+    assert document["totals"]["all"] == 3
 
 
 async def test_a_range_with_no_coverage_at_all_asks_for_no_counts() -> None:
