@@ -6,7 +6,7 @@ from typing import Any
 from agents.batches import register_batch_agent
 from agents.persistence import until_written
 from agents.processor import BatchProcessor
-from agents.records import DeadLetter, SourceRecord, decode_batch
+from agents.records import DeadLetter, SourceRecord, decode_batch, element_source
 from schemas.decode import Rejection, RejectionReason
 from schemas.events import DomainClaim
 from streams.core.claims import ClaimVerdict, judge_claim
@@ -18,25 +18,33 @@ class DomainClaimProcessor(BatchProcessor):
 
     async def __call__(self, records: Sequence[SourceRecord]) -> None:
         """Claims are keyed by domain, so one partition sees a domain's claims in order."""
-        claims: list[tuple[DomainClaim, SourceRecord]] = []
+        # Each claim with its record and its index there: a conflict is dead-lettered as its own
+        # element of a batched record, so re-publishing it does not resend the accepted ones.
+        claims: list[tuple[DomainClaim, SourceRecord, int]] = []
         rejected: list[DeadLetter] = []
         for record in records:
-            events, dead = decode_batch([record], DomainClaim, self.retention_days)
-            claims.extend((claim, record) for claim in events)
+            positions: list[int] = []
+            events, dead = decode_batch(
+                [record], DomainClaim, self.retention_days, positions=positions
+            )
+            claims.extend(
+                (claim, record, index) for claim, index in zip(events, positions, strict=True)
+            )
             rejected.extend(dead)
 
         async def write() -> tuple[list[DeadLetter], int]:
             conflicts: list[DeadLetter] = []
             late = 0
             watermark = max((await self.store.watermarks()).values(), default=None)
-            for claim, source in claims:
+            for claim, source, index in claims:
                 decision = judge_claim(await self.store.domain_timeline(claim.domain), claim)
                 if decision.verdict is ClaimVerdict.ACCEPT:
                     await self.store.add_domain_claim(claim)
                     late += watermark is not None and utc_day(claim.effective_at) <= watermark
                 elif decision.verdict is not ClaimVerdict.DUPLICATE:
                     reason = RejectionReason(decision.verdict.value)
-                    rejection = Rejection(reason, decision.detail, source.value, None, "domain")
+                    payload, position = element_source(source, index)
+                    rejection = Rejection(reason, decision.detail, payload, position, "domain")
                     conflicts.append(DeadLetter(rejection, source))
             return conflicts, late
 

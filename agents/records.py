@@ -38,8 +38,12 @@ def decode_batch(
     accepted: type[E] | tuple[type[E], ...],
     retention_days: int,
     now: datetime | None = None,
+    positions: list[int] | None = None,
 ) -> tuple[list[E], list[DeadLetter]]:
-    """Decode every record; events of other types than `accepted` are dead letters (wrong topic)."""
+    """Decode every record; events of other types than `accepted` are dead letters (wrong topic).
+
+    `positions`, if given, receives each event's index in its record (0 for a single event), for
+    an agent that may dead-letter a valid event later and must name its element of a batch."""
     bounds = TimeBounds.around(now or datetime.now(UTC), retention_days)
     events: list[E] = []
     dead: list[DeadLetter] = []
@@ -49,6 +53,8 @@ def decode_batch(
                 dead.append(DeadLetter(item, record))
             elif isinstance(item, accepted):
                 events.append(item)
+                if positions is not None:
+                    positions.append(index)
             else:
                 dead.append(DeadLetter(wrong_topic(record, item, index), record))
     return events, dead
@@ -56,12 +62,20 @@ def decode_batch(
 
 def wrong_topic(record: SourceRecord, event: AnyEvent, index: int) -> Rejection:
     """A valid event on the wrong topic: its own bytes, and its index only if it was batched."""
-    parsed = orjson.loads(record.value)
-    batched = isinstance(parsed, list)
+    payload, position = element_source(record, index)
     return Rejection(
         RejectionReason.WRONG_TOPIC,
         f"{event.type} events do not belong on {record.topic}",
-        orjson.dumps(parsed[index]) if batched else record.value,
-        index if batched else None,
+        payload,
+        position,
         "type",
     )
+
+
+def element_source(record: SourceRecord, index: int) -> tuple[bytes, int | None]:
+    """The bytes of one event of `record` and its index in it: the element re-encoded and its
+    index if the record is a batch (a JSON array), else the record as it came and None."""
+    parsed = orjson.loads(record.value)
+    if isinstance(parsed, list):
+        return orjson.dumps(parsed[index]), index
+    return record.value, None

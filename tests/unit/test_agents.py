@@ -198,6 +198,32 @@ async def test_a_conflicting_claim_is_dead_lettered_with_its_reason(
     assert (await store.domain_timeline("acme.com")).owner_at(10**13) == "acme"
 
 
+async def test_a_conflicting_claim_in_a_batch_is_dead_lettered_as_its_own_element(
+    app: faust.App, parts: tuple[MemoryActiveUserStore, CollectedDeadLetters, WorkerMetrics]
+) -> None:
+    """Re-publishing the dead letter must not resend the batch's accepted claims."""
+    store, letters, metrics = parts
+    claims = register_claim_agent(
+        app, app.topic("claims"), DomainClaimProcessor(store, letters, metrics, 400)
+    )
+    accepted = {
+        "type": "domain_claim",
+        "org_id": "acme",
+        "domain": "acme.com",
+        "action": "claim",
+        "effective_at": at(0),
+    }
+    conflicting = {**accepted, "org_id": "globex", "effective_at": at(5)}
+    async with claims.test_context() as agent:
+        await agent.put(orjson.dumps([accepted, conflicting]))
+        await eventually(lambda: len(letters.letters) == 1)
+    (letter,) = letters.letters
+    assert letter.rejection.reason.value == "domain_conflict"
+    assert letter.rejection.index == 1
+    assert orjson.loads(letter.rejection.raw) == conflicting
+    assert (await store.domain_timeline("acme.com")).owner_at(10**13) == "acme"
+
+
 def test_an_oversized_dead_letter_keeps_a_prefix_and_its_original_size() -> None:
     """A ~1 MB rejected record must still fit in a Kafka record on the dead-letter topic."""
     from agents.dead_letters import DEAD_LETTER_MAX_BYTES, letter_value
