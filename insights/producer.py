@@ -15,6 +15,7 @@ from aiokafka.structs import TopicPartition
 from confluent_kafka import KafkaError, Message, Producer
 
 from insights.collector import collector_paused
+from schemas.domain_names import InvalidDomainError, normalise_domain
 from streams.kafka_admin import KafkaUnavailableError, committed_offsets, ensure_topics
 from streams.settings import Settings
 from streams.topics import TopicNames
@@ -74,10 +75,22 @@ def route(line: bytes, names: TopicNames, forced_topic: str | None) -> Routed:
     topic = names.for_event_type(kind) if kind is not None else None
     return Routed(
         topic or names.logins,
-        key.encode() if key is not None else None,
+        kafka_key(kind, key).encode() if key is not None else None,
         line,
         kind in CONTROL_TYPES,
     )
+
+
+def kafka_key(kind: str | None, key: str) -> str:
+    """A claim's key is its domain as the worker judges it (normalised): `Acme.com.` and
+    `acme.com` must share a partition, which orders a domain's claims. A domain that does not
+    normalise keeps its raw key; the worker dead-letters that claim anyway."""
+    if kind != "domain_claim":
+        return key
+    try:
+        return normalise_domain(key)
+    except InvalidDomainError:
+        return key
 
 
 def route_parsed(line: bytes, names: TopicNames) -> Routed:
@@ -96,7 +109,7 @@ def route_parsed(line: bytes, names: TopicNames) -> Routed:
     key = first.get(_KEY_FIELDS.get(kind, "user_id") if kind is not None else "user_id")
     return Routed(
         topic or names.logins,
-        key.encode() if isinstance(key, str) else None,
+        kafka_key(kind, key).encode() if isinstance(key, str) else None,
         line,
         kind in CONTROL_TYPES,
     )

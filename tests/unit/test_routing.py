@@ -27,6 +27,19 @@ def test_each_type_goes_to_its_topic_with_its_design_key() -> None:
     assert route(claim, NAMES, None) == Routed("t.domain-claims", b"acme.com", claim, True)
 
 
+def test_a_claim_is_keyed_by_its_domain_as_the_worker_normalises_it() -> None:
+    """Spellings of one domain must share a partition: it orders that domain's claims."""
+    for spelling in ("Acme.COM", " acme.com. "):
+        single = line(type="domain_claim", domain=spelling, org_id="acme")
+        assert route(single, NAMES, None).key == b"acme.com"
+        batch = orjson.dumps([{"type": "domain_claim", "domain": spelling, "org_id": "acme"}])
+        assert route(batch, NAMES, None).key == b"acme.com"
+    international = line(type="domain_claim", domain="Bücher.example", org_id="acme")
+    assert route(international, NAMES, None).key == b"xn--bcher-kva.example"
+    broken = line(type="domain_claim", domain="not a domain", org_id="acme")
+    assert route(broken, NAMES, None).key == b"not a domain"  # dead-lettered by the worker
+
+
 def test_junk_and_unknown_types_go_to_logins_to_be_dead_lettered() -> None:
     """Unparsable lines, unknown types and non-string keys reach the worker, which explains them."""
     for junk in (b"not json", b"[]", b"42", line(type="nope", user_id="u"), line(user_id=7)):
