@@ -2,15 +2,20 @@
 
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import suppress
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
+from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError, for_code
 from aiokafka.structs import TopicPartition
 
 
 class KafkaUnavailableError(RuntimeError):
     """The Kafka cluster could not be reached; the message says where we tried."""
+
+
+class KafkaTopicError(RuntimeError):
+    """Kafka refused to create a topic the service needs; the message names it and why."""
 
 
 async def ensure_topics(bootstrap: str, names: Sequence[str], partitions: int) -> None:
@@ -27,9 +32,29 @@ async def ensure_topics(bootstrap: str, names: Sequence[str], partitions: int) -
             new = [NewTopic(n, num_partitions=partitions, replication_factor=1) for n in missing]
             # Another process may have created it first: that is what we wanted.
             with suppress(TopicAlreadyExistsError):
-                await admin.create_topics(new)
+                response = await admin.create_topics(new)
+                # aiokafka reports a refused topic in the reply instead of raising.
+                refused = creation_failures(response.topic_errors)
+                if refused:
+                    raise KafkaTopicError(
+                        f"Kafka at {bootstrap} refused to create {'; '.join(refused)}: create "
+                        f"the topics yourself ({partitions} partitions each; docs/operations.md)"
+                    )
     finally:
         await admin.close()
+
+
+def creation_failures(topic_errors: Iterable[Sequence[Any]]) -> list[str]:
+    """`topic (ERROR_NAME: message)` for each topic a CreateTopics reply refused; a topic that
+    already exists is not a failure. Entries are (topic, code) or (topic, code, message)."""
+    failures = []
+    for topic, code, *message in topic_errors:
+        if code in (0, TopicAlreadyExistsError.errno):
+            continue
+        error = for_code(code)
+        detail = message[0] if message and message[0] else error.description
+        failures.append(f"{topic} ({error.message}: {detail})")
+    return failures
 
 
 async def committed_offsets(
