@@ -59,7 +59,8 @@ def demo(
     no_traffic: Annotated[bool, typer.Option("--no-traffic", help="Start idle.")] = False,
     env_file: Annotated[Path | None, typer.Option(help="Also write the settings here.")] = None,
 ) -> None:
-    """Start an embedded broker, redis-server and worker on loopback; Ctrl-C stops everything."""
+    """Start an embedded broker, redis-server, worker, reader and live traffic on loopback;
+    Ctrl-C (or SIGTERM) stops everything."""
     from insights.demo import run_demo
 
     run_demo(port=port, traffic=not no_traffic, env_file=env_file)

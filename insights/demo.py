@@ -57,12 +57,16 @@ def child(
         stop_process(process)
 
 
-def wait_for_http(url: str, process: subprocess.Popen[bytes], timeout_s: float = 30.0) -> None:
+def wait_for_http(
+    url: str, process: subprocess.Popen[bytes], log_path: Path, timeout_s: float = 30.0
+) -> None:
     """Wait until the URL answers 200, failing fast if the process died."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the reader exited with status {process.returncode}; see its log")
+            raise RuntimeError(
+                f"the reader exited with status {process.returncode}; see {log_path}"
+            )
         try:
             with urllib.request.urlopen(url, timeout=1) as response:
                 if response.status == 200:
@@ -98,10 +102,17 @@ def wait_for_signal(processes: list[subprocess.Popen[bytes]]) -> None:
                 raise RuntimeError(f"`insights {name}` exited with status {process.returncode}")
 
 
+def exit_on_sigterm(signum: int, _frame: object) -> None:
+    """SIGTERM's default kills the demo at once, leaving the children it started in sessions of
+    their own running; exiting instead unwinds the stack below, which stops every one of them."""
+    raise SystemExit(128 + signum)
+
+
 def run_demo(port: int, traffic: bool, env_file: Path | None) -> None:
     """Start everything, print the URL, org, token and settings, and stop it all on a signal."""
-    print("starting the embedded broker and redis-server...", file=sys.stderr, flush=True)
+    signal.signal(signal.SIGTERM, exit_on_sigterm)  # SIGINT already raises KeyboardInterrupt
     logs = Path(tempfile.mkdtemp(prefix="insights-demo-"))
+    print(f"starting the embedded broker and redis-server (logs: {logs})...", file=sys.stderr)
     with ExitStack() as stack:
         endpoints = stack.enter_context(embedded_stack(logs))
         reader_port = port or free_port()
@@ -112,7 +123,7 @@ def run_demo(port: int, traffic: bool, env_file: Path | None) -> None:
         reader = stack.enter_context(
             child(["reader", "--port", str(reader_port)], env, logs / "reader.log")
         )
-        wait_for_http(f"{env['INSIGHTS_READER_URL']}/healthz", reader)
+        wait_for_http(f"{env['INSIGHTS_READER_URL']}/healthz", reader, logs / "reader.log")
         token = create_demo_token(endpoints.redis_url)
         lines = [f"{key}={value}" for key, value in env.items()]
         if env_file is not None:

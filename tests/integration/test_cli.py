@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
+import psutil
 import pytest
 
 pytestmark = pytest.mark.integration
@@ -145,6 +146,31 @@ def test_demo_produce_query_and_clean_stop(
     assert process.wait(30) == 0
     assert not port_open(env["INSIGHTS_KAFKA_BOOTSTRAP"])
     assert not port_open(env["INSIGHTS_REDIS_URL"].removeprefix("redis://").split("/")[0])
+
+
+def test_sigterm_while_the_demo_starts_stops_what_it_started(tmp_path: Path) -> None:
+    """Its children run in sessions of their own, so only the demo itself can stop them."""
+    log = tmp_path / "demo.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [*INSIGHTS, "demo", "--no-traffic"], stdout=output, stderr=subprocess.STDOUT
+        )
+    demo = psutil.Process(process.pid)
+    try:
+        started: list[psutil.Process] = []
+        deadline = time.monotonic() + 60
+        while len(started) < 2 and process.poll() is None and time.monotonic() < deadline:
+            started = demo.children(recursive=True)  # the broker and redis-server first
+            time.sleep(0.05)
+        assert len(started) >= 2, log.read_text()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(30) == 128 + signal.SIGTERM, log.read_text()
+        _, alive = psutil.wait_procs(started, timeout=10)
+        assert alive == [], [child.cmdline() for child in alive]
+    finally:
+        for child in demo.children(recursive=True) if process.poll() is None else []:
+            child.kill()
+        process.kill()
 
 
 @pytest.mark.parametrize(

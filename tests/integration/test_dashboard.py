@@ -103,7 +103,7 @@ def reader_process(env: dict[str, str], log: Path) -> Iterator[str]:
     port = free_port()
     with child(["reader", "--port", str(port)], env, log) as process:
         base_url = f"http://127.0.0.1:{port}"
-        wait_for_http(f"{base_url}/healthz", process, timeout_s=20)
+        wait_for_http(f"{base_url}/healthz", process, log, timeout_s=20)
         yield base_url
 
 
