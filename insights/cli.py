@@ -87,7 +87,10 @@ def simulate(
     from insights.simulation import SimulationSpec, write_jsonl
     from insights.simulation import simulate as run
 
-    end_day = date.fromisoformat(end) if end else datetime.now(UTC).date() - timedelta(days=1)
+    try:
+        end_day = date.fromisoformat(end) if end else datetime.now(UTC).date() - timedelta(days=1)
+    except ValueError as error:
+        raise ValueError(f"--end {end!r} is not a YYYY-MM-DD date ({error})") from None
     result = run(SimulationSpec(orgs=orgs, users=users, days=days, seed=seed, end_day=end_day))
     written = write_jsonl(result.lines, out)
     if truth is not None:

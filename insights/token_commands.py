@@ -5,11 +5,12 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import typer
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from streams.core.keys import KeyLayout
 from streams.core.requests import ORG_ID
 from streams.settings import Settings, load_settings
-from streams.store import connect_redis
+from streams.store import RedisUnavailableError, connect_redis
 from streams.tokens import RedisTokenStore, TokenInfo
 
 T = TypeVar("T")
@@ -22,6 +23,10 @@ def with_tokens(settings: Settings, action: Callable[[RedisTokenStore], Awaitabl
         client = connect_redis(settings)
         try:
             return await action(RedisTokenStore(client, KeyLayout(settings.key_prefix)))
+        except RedisConnectionError as error:
+            raise RedisUnavailableError(
+                f"cannot reach Redis at {settings.redis()}: {error}"
+            ) from error
         finally:
             await client.aclose()
 

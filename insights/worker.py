@@ -124,10 +124,12 @@ def serve_metrics(settings: Settings, registry: CollectorRegistry) -> None:
 
 def run_worker(settings: Settings, loglevel: str = "info") -> None:
     """Create the topics, expose /metrics on loopback, and run the worker until a signal."""
+    names = TopicNames.from_settings(settings)
+    # Before the worker's logging is set up: an unreachable broker is then one error line from
+    # the CLI, not aiokafka's own log line as well.
+    asyncio.run(ensure_topics(settings.kafka(), names.all(), settings.topic_partitions))
     # dictConfig consumes parts of its argument, so Faust gets a fresh copy below.
     logging.config.dictConfig(logging_config(loglevel.upper()))
-    names = TopicNames.from_settings(settings)
-    asyncio.run(ensure_topics(settings.kafka(), names.all(), settings.topic_partitions))
     if settings.event_loop == "uvloop":
         # libuv's loop cuts Faust's per-message scheduling cost; mode installs the policy.
         use_event_loop("uvloop")

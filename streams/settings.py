@@ -2,9 +2,10 @@
 
 from typing import Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")  # what redis-py's from_url opens
 DEMO_HINT = "start a local stack with `insights demo --env-file .env` and `set -a; . ./.env`"
 
 
@@ -54,6 +55,14 @@ class Settings(BaseSettings):
     # worker's CPU and Redis overlap. Each holds one partition's fetch (at most 4 MiB of records)
     # in memory, decoded; all of them are redelivered after a crash (PFADD makes that harmless).
     login_batches_in_flight: int = Field(default=4, ge=1, le=64)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, url: str | None) -> str | None:
+        """A URL redis-py cannot open fails here, where the error names the variable."""
+        if url and not url.startswith(REDIS_SCHEMES):
+            raise ValueError(f"{url!r} does not start with {', '.join(REDIS_SCHEMES)}")
+        return url
 
     def kafka(self) -> str:
         """The bootstrap servers, or a clear error naming the variable."""

@@ -178,6 +178,14 @@ def test_sigterm_while_the_demo_starts_stops_what_it_started(tmp_path: Path) -> 
     [
         (["worker"], {}, "INSIGHTS_KAFKA_BOOTSTRAP is not set"),
         (
+            ["worker"],
+            {
+                "INSIGHTS_KAFKA_BOOTSTRAP": "127.0.0.1:9",
+                "INSIGHTS_REDIS_URL": "redis://127.0.0.1:9",
+            },
+            "cannot reach Kafka at 127.0.0.1:9",
+        ),
+        (
             ["produce", "/no/such/file.jsonl"],
             {"INSIGHTS_KAFKA_BOOTSTRAP": "127.0.0.1:9"},
             "cannot read /no/such/file.jsonl",
@@ -198,6 +206,21 @@ def test_sigterm_while_the_demo_starts_stops_what_it_started(tmp_path: Path) -> 
             ["query", "--org", "acme"],
             {"INSIGHTS_RETENTION_DAYS": "many"},
             "INSIGHTS_RETENTION_DAYS",
+        ),
+        (
+            ["token", "list", "--org", "acme"],
+            {"INSIGHTS_REDIS_URL": "redis://127.0.0.1:9"},
+            "cannot reach Redis at redis://127.0.0.1:9",
+        ),
+        (
+            ["token", "list", "--org", "acme"],
+            {"INSIGHTS_REDIS_URL": "http://127.0.0.1:9"},
+            "INSIGHTS_REDIS_URL is invalid",
+        ),
+        (
+            ["simulate", "--out", "/dev/null", "--end", "2026-13-01"],
+            {},
+            "--end '2026-13-01' is not a YYYY-MM-DD date",
         ),
     ],
 )
