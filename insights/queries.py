@@ -27,6 +27,6 @@ async def run_query(
             store, store.layout, query, today, retention_days=settings.retention_days
         )
     except RedisConnectionError as error:
-        raise RedisUnavailableError(f"cannot reach Redis at {settings.redis()}: {error}") from error
+        raise RedisUnavailableError.at(settings.redis(), error) from error
     finally:
         await client.aclose()

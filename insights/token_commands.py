@@ -24,9 +24,7 @@ def with_tokens(settings: Settings, action: Callable[[RedisTokenStore], Awaitabl
         try:
             return await action(RedisTokenStore(client, KeyLayout(settings.key_prefix)))
         except RedisConnectionError as error:
-            raise RedisUnavailableError(
-                f"cannot reach Redis at {settings.redis()}: {error}"
-            ) from error
+            raise RedisUnavailableError.at(settings.redis(), error) from error
         finally:
             await client.aclose()
 

@@ -93,6 +93,11 @@ def non_empty_zranges(replies: list[Any]) -> dict[int, Any]:
 class RedisUnavailableError(RuntimeError):
     """Redis could not be reached; the message says where we tried."""
 
+    @classmethod
+    def at(cls, url: str, error: Exception) -> "RedisUnavailableError":
+        """The one wording every command uses for a Redis it cannot reach."""
+        return cls(f"cannot reach Redis at {url}: {error}")
+
 
 def connect_redis(settings: Settings, *, fail_fast_s: float | None = None) -> RedisClient:
     """A lazily connecting client: single node, or cluster when INSIGHTS_REDIS_CLUSTER is true.
