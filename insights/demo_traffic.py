@@ -90,7 +90,10 @@ async def run_traffic(settings: Settings) -> None:
     now = datetime.now(UTC)
     history = [line for instant, line in lines if instant is None or instant <= now]
     log.warning("demo traffic: sending %d lines of history", len(history))
-    await produce(settings, history, None, wait=False, timeout_s=600, progress=lambda *_: None)
+    # wait: the claims and plan changes must be applied before the history's logins are sent.
+    # Without it they raced: a demo whose worker took its first logins batch before the claims
+    # counted every login of the history as unmanaged (0 counted, seen from a fresh clone).
+    await produce(settings, history, None, wait=True, timeout_s=600, progress=lambda *_: None)
     while True:
         upcoming = [(i, line) for i, line in lines if i is not None and i > now]
         log.warning("demo traffic: %d live lines until the end of %s", len(upcoming), today)
