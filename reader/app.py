@@ -12,6 +12,7 @@ from reader.context import ReaderContext, ReaderStore, utc_today
 from reader.dashboard import dashboard_router
 from reader.errors import install_error_handlers
 from reader.fast_path import SeriesFastPath
+from reader.head_requests import HeadAsGet
 from reader.metrics import MetricsMiddleware, ReaderMetrics
 from reader.openapi import document_openapi
 from reader.probes import probe_router
@@ -76,6 +77,7 @@ def create_reader_app(
     install_error_handlers(app)
     document_openapi(app)
     series = SeriesEndpoint(context)
+    app.add_middleware(HeadAsGet)  # innermost: the fast path answers GET only
     if fast_path:
         app.add_middleware(SeriesFastPath, series=series)  # inside the request metrics
     app.add_middleware(MetricsMiddleware, metrics=ReaderMetrics(registry), router=app.router)

@@ -23,8 +23,8 @@ class InvalidParameterError(ValueError):
 
 
 def _parse_day(name: str, value: str | None, default: date) -> date:
-    """A `YYYY-MM-DD` day or the default."""
-    if value is None or value == "":
+    """A `YYYY-MM-DD` day, or the default when the parameter is absent (an empty one is bad)."""
+    if value is None:
         return default
     try:
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
@@ -43,25 +43,30 @@ def parse_series_query(
     today: date,
     retention_days: int,
 ) -> SeriesQuery:
-    """Defaults: all products, the 30 days ending today (UTC), daily buckets."""
+    """Defaults: all products, the 30 days ending today (UTC; fewer if the retention is
+    shorter), daily buckets. A parameter given empty is invalid, not the default."""
     if not ORG_ID.fullmatch(org_id):
         raise InvalidParameterError("org_id", "must be 1-64 characters of A-Z a-z 0-9 _ -")
-    chosen = product or ALL
+    chosen = ALL if product is None else product
     if chosen != ALL and chosen not in Product.__members__.values():
         allowed = ", ".join([*(p.value for p in Product), ALL])
         raise InvalidParameterError("product", f"{chosen!r} is not one of {allowed}")
     try:
-        bucket = Interval(interval or Interval.DAY.value)
+        bucket = Interval(Interval.DAY.value if interval is None else interval)
     except ValueError:
         raise InvalidParameterError("interval", f"{interval!r} is not day, week or month") from None
     last = _parse_day("end", end, today)
     try:
-        default_start = last - timedelta(days=DEFAULT_DAYS - 1)
+        default_start = last - timedelta(days=min(DEFAULT_DAYS, retention_days) - 1)
     except OverflowError:
         default_start = date.min  # an end in year 1: the default range is simply shorter
     first = _parse_day("start", start, default_start)
     if first > last:
         raise InvalidParameterError("start", f"start {first} is after end {last}")
     if (last - first).days + 1 > retention_days:
-        raise InvalidParameterError("end", f"the range is longer than {retention_days} days")
+        # Only a given start can make it too long (the default start never does), so name it
+        # even when `end` was left to default to today.
+        raise InvalidParameterError(
+            "start", f"the range {first} to {last} is longer than the {retention_days} days kept"
+        )
     return SeriesQuery(org_id, None if chosen == ALL else Product(chosen), first, last, bucket)

@@ -280,6 +280,21 @@ async def check_csv_download(page: Page, exported: httpx.Response) -> None:
     assert disposition == f'attachment; filename="{download.suggested_filename}"'
 
 
+async def check_refused_range(page: Page, start: str) -> None:
+    """A range the API refuses leaves the last chart up, says which, and offers no CSV of it;
+    the next answer drawn offers it again."""
+    assert await page.is_enabled("#download-csv")
+    await page.fill("#start", "2000-01-01")  # longer than the retention window
+    await page.wait_for_selector('body[data-state="error"]')
+    notice = await page.inner_text("#status")
+    assert "longer than" in notice, notice
+    assert "The chart still shows" in notice, notice
+    assert await page.is_disabled("#download-csv")
+    await page.fill("#start", start)
+    await page.wait_for_selector('body[data-state="ready"]')
+    assert await page.is_enabled("#download-csv")
+
+
 async def take_screenshots(page: Page) -> None:
     """Desktop and phone pictures for people; the phone must not scroll sideways."""
     await page.mouse.move(0, 0)  # no hover styles in the pictures
@@ -330,6 +345,7 @@ async def test_the_dashboard_shows_what_the_api_answers(
             await check_chart(page, answers.document)
             await check_tables(page, answers)
             await check_csv_download(page, answers.csv)
+            await check_refused_range(page, params["start"])
             await take_screenshots(page)
             stored = await page.evaluate("() => sessionStorage.getItem('insights.token')")
             await context.close()

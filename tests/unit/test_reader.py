@@ -322,7 +322,11 @@ LONG_ORG = "a" * 65
         (ACTIVE_USERS, {"start": "2026-1-5"}, "start"),
         (ACTIVE_USERS, {"end": "20261205"}, "end"),
         (ACTIVE_USERS, {"start": "2026-12-05", "end": "2026-12-04"}, "start"),
-        (ACTIVE_USERS, {"start": "2025-12-01", "end": "2027-01-05"}, "end"),  # 401 days
+        (ACTIVE_USERS, {"start": "2025-12-01", "end": "2027-01-05"}, "start"),  # 401 days
+        (ACTIVE_USERS, {"start": "2024-12-01"}, "start"),  # too long, with end defaulted
+        (ACTIVE_USERS, {"start": "", "end": ""}, "end"),  # empty is not absent
+        (ACTIVE_USERS + ".csv", {"product": ""}, "product"),
+        (ACTIVE_USERS, {"interval": ""}, "interval"),
         (ACTIVE_USERS, {"product": "bitbucket"}, "product"),
         (ACTIVE_USERS, {"product": "Trello"}, "product"),
         (ACTIVE_USERS, {"interval": "year"}, "interval"),
@@ -375,6 +379,32 @@ async def test_unknown_routes_answer_in_the_same_error_shape(reader: Reader) -> 
     assert (missing.status_code, missing.json()["error"]) == (404, "not_found")
     wrong = await reader.http.post(ACTIVE_USERS, headers=ACME)
     assert (wrong.status_code, wrong.json()["error"]) == (405, "method_not_allowed")
+
+
+@pytest.mark.parametrize(
+    "path", ["/healthz", "/readyz", "/", "/openapi.json", ACTIVE_USERS, ACTIVE_USERS + ".csv"]
+)
+async def test_head_is_get_without_the_body(reader: Reader, path: str) -> None:
+    """Monitors probe with HEAD (RFC 9110: servers must support it): GET's status and headers."""
+    got = await reader.get(path)
+    head = await reader.http.head(path, headers=ACME)
+    assert (head.status_code, head.content) == (got.status_code, b"")
+    assert head.status_code == 200
+    for header in ("content-type", "content-length"):
+        assert head.headers[header] == got.headers[header]
+    counted = [
+        labels["method"]
+        for labels, _ in samples(reader.registry, "insights_reader_requests_total")
+        if labels["route"] != "unmatched"
+    ]
+    assert sorted(counted) == ["GET", "HEAD"]  # under the route's template, as HEAD
+
+
+async def test_head_refuses_what_get_refuses(reader: Reader) -> None:
+    """A HEAD without a token is the GET's 401, headers and all, without the JSON body."""
+    head = await reader.http.head(ACTIVE_USERS)
+    assert (head.status_code, head.content) == (401, b"")
+    assert head.headers["www-authenticate"] == "Bearer"
 
 
 # --- Redis away --------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Active-users request parameters: defaults, and every invalid parameter named (DESIGN.md API)."""
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -33,7 +33,6 @@ def test_defaults_are_all_products_the_30_days_ending_today_by_day() -> None:
 @pytest.mark.parametrize(
     ("arguments", "expected"),
     [
-        ({"product": ""}, SeriesQuery("acme", None, date(2026, 11, 10), TODAY, Interval.DAY)),
         ({"product": "all"}, SeriesQuery("acme", None, date(2026, 11, 10), TODAY, Interval.DAY)),
         (
             {"product": "trello"},
@@ -102,8 +101,15 @@ def test_valid_parameters(arguments: dict[str, Any], expected: SeriesQuery) -> N
         ({"end": "2027-02-29"}, "end"),
         ({"start": "2026-12-10", "end": "2026-12-09"}, "start"),
         ({"start": "2026-12-10"}, "start"),  # after the default end, today
-        ({"start": "2025-11-04", "end": "2026-12-09"}, "end"),  # retention + 1 days
-        ({"start": "2026-12-01", "end": "2026-12-31", "retention_days": 30}, "end"),
+        # Longer than the retention: the start is named, even when the end defaulted to today.
+        ({"start": "2025-11-04", "end": "2026-12-09"}, "start"),  # retention + 1 days
+        ({"start": "2025-11-04"}, "start"),
+        ({"start": "2026-12-01", "end": "2026-12-31", "retention_days": 30}, "start"),
+        # Given empty is not absent: the client sent something, and it is not a value.
+        ({"start": ""}, "start"),
+        ({"end": ""}, "end"),
+        ({"product": ""}, "product"),
+        ({"interval": ""}, "interval"),
         ({"product": "slack"}, "product"),
         ({"product": "Trello"}, "product"),
         ({"product": "ALL"}, "product"),
@@ -127,6 +133,13 @@ def test_each_invalid_parameter_names_itself(arguments: dict[str, Any], paramete
     assert caught.value.parameter == parameter
     assert str(caught.value).startswith(f"{parameter}: ")
     assert caught.value.message
+
+
+@pytest.mark.parametrize(("retention_days", "days"), [(1, 1), (7, 7), (29, 29), (30, 30), (31, 30)])
+def test_the_default_range_fits_a_short_retention(retention_days: int, days: int) -> None:
+    # A reader kept to a week must still answer a request without dates, with the week kept.
+    query = _parse(retention_days=retention_days)
+    assert (query.start, query.end) == (TODAY - timedelta(days=days - 1), TODAY)
 
 
 def test_invalid_parameter_is_a_value_error() -> None:

@@ -89,7 +89,16 @@ function explain(error) {
       : `This token may not read organization "${org}".`);
   }
   const hint = error instanceof ApiError ? "" : " Is the reader running?";
-  say(`Could not load the data: ${error.message}.${hint}`, "error");
+  refuse(`Could not load the data: ${error.message}.${hint}`);
+}
+
+/** The controls ask for something not shown: say so, name what the chart still shows, and
+ *  offer no CSV until a new answer is drawn (the CSV is of what is shown). */
+function refuse(message) {
+  const shown = view.document;
+  const still = shown ? ` The chart still shows ${humanRange(shown.start, shown.end)}.` : "";
+  $("download-csv").disabled = true;
+  say(message + still, "error");
   setState("error");
 }
 
@@ -129,7 +138,7 @@ function render(doc, params) {
 async function load() {
   const params = currentParams();
   if (!params.start || !params.end || params.start > params.end) {
-    say("Choose a start date on or before the end date.", "error");
+    refuse("Choose a start date on or before the end date.");
     return;
   }
   view.inFlight?.abort();
