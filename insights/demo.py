@@ -15,6 +15,7 @@ from pathlib import Path
 from insights.embedded import (
     EMBEDDED_GROUP_TIMING,
     StackEndpoints,
+    StackProcess,
     embedded_stack,
     free_port,
     stop_process,
@@ -90,16 +91,18 @@ def create_demo_token(redis_url: str) -> str:
     return asyncio.run(create())
 
 
-def wait_for_signal(processes: list[subprocess.Popen[bytes]]) -> None:
-    """Block until SIGINT/SIGTERM, or until a child dies (then fail with its exit code)."""
+def wait_for_signal(watched: list[StackProcess]) -> None:
+    """Block until SIGINT/SIGTERM, or until a process of the stack dies: then fail naming it and
+    its log, so the stack is stopped instead of a demo that serves errors while it says running."""
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     while not stop.wait(0.5):
-        for process in processes:
-            if process.poll() is not None:
-                name = " ".join(str(arg) for arg in process.args[3:5])  # type: ignore[index]
-                raise RuntimeError(f"`insights {name}` exited with status {process.returncode}")
+        for one in watched:
+            if one.process.poll() is not None:
+                raise RuntimeError(
+                    f"{one.name} exited with status {one.process.returncode}; see {one.log}"
+                )
 
 
 def exit_on_sigterm(signum: int, _frame: object) -> None:
@@ -137,10 +140,14 @@ def run_demo(port: int, traffic: bool, env_file: Path | None) -> None:
             flush=True,
         )
         print(f"logs: {logs}", file=sys.stderr)
-        processes = [worker, reader]
+        watched = [
+            *endpoints.processes,
+            StackProcess("insights worker", worker, logs / "worker.log"),
+            StackProcess("insights reader", reader, logs / "reader.log"),
+        ]
         if traffic:
-            processes.append(
-                stack.enter_context(child(["demo-traffic"], env, logs / "traffic.log"))
-            )
+            traffic_log = logs / "traffic.log"
+            traffic_process = stack.enter_context(child(["demo-traffic"], env, traffic_log))
+            watched.append(StackProcess("the demo traffic", traffic_process, traffic_log))
         print("demo running; Ctrl-C stops everything", file=sys.stderr, flush=True)
-        wait_for_signal(processes)
+        wait_for_signal(watched)

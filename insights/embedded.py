@@ -13,7 +13,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import redis
@@ -44,11 +44,21 @@ EMBEDDED_GROUP_TIMING = {"INSIGHTS_SESSION_TIMEOUT_S": "4", "INSIGHTS_HEARTBEAT_
 
 
 @dataclass(frozen=True)
+class StackProcess:
+    """A process of a running stack, named for people, with the log that says why it stopped."""
+
+    name: str
+    process: Process
+    log: Path
+
+
+@dataclass(frozen=True)
 class StackEndpoints:
-    """Where clients reach the embedded stack."""
+    """Where clients reach the embedded stack, and the broker and redis-server behind it."""
 
     kafka_bootstrap: str
     redis_url: str
+    processes: tuple[StackProcess, ...] = field(default=(), compare=False, repr=False)
 
 
 class EmbeddedStackError(RuntimeError):
@@ -262,4 +272,10 @@ def embedded_stack(
         )
         remaining = max(0.0, deadline - time.monotonic())
         wait_for_redis(endpoints.redis_url, remaining, process=server, log=root / REDIS_LOG)
-        yield endpoints
+        yield replace(
+            endpoints,
+            processes=(
+                StackProcess("the embedded broker", broker, root / BROKER_LOG),
+                StackProcess("redis-server", server, root / REDIS_LOG),
+            ),
+        )

@@ -173,6 +173,27 @@ def test_sigterm_while_the_demo_starts_stops_what_it_started(tmp_path: Path) -> 
         process.kill()
 
 
+def test_a_demo_whose_redis_server_dies_says_so_and_stops_the_rest(
+    demo: tuple[subprocess.Popen[bytes], dict[str, str]], tmp_path: Path
+) -> None:
+    """Not a demo that says running while its reader answers 503: one line naming the dead
+    process and its log, exit 1, and the broker, worker and reader stopped."""
+    process, env = demo
+    redis_port = env["INSIGHTS_REDIS_URL"].removeprefix("redis://").split("/")[0].split(":")[1]
+    (server,) = [
+        child
+        for child in psutil.Process(process.pid).children(recursive=True)
+        if "redis-server" in child.name() and redis_port in " ".join(child.cmdline())
+    ]
+    server.kill()
+    assert process.wait(30) == 1
+    output = (tmp_path / "demo.log").read_text()
+    assert f"insights: error: redis-server exited with status {-signal.SIGKILL}; see " in output
+    assert "redis.log" in output.splitlines()[-1]
+    assert not port_open(env["INSIGHTS_KAFKA_BOOTSTRAP"])
+    assert not port_open(env["INSIGHTS_READER_URL"].removeprefix("http://"))
+
+
 @pytest.mark.parametrize(
     ("args", "env", "message"),
     [
