@@ -55,6 +55,9 @@ def create_app(settings: Settings) -> faust.App:
         value_serializer="raw",
         TableManager=TablelessStartManager,
         fetch_max_wait_ms=round(settings.fetch_max_wait_s * 1000),
+        # A batch not written within the Redis timeout is held by an outage: a stop or a
+        # rebalance waits no longer for it (it stays uncommitted, see RecordBatchConsumer).
+        batch_wait_s=settings.redis_timeout_s,
         stream_buffer_maxsize=STREAM_BUFFER_BATCHES,
     )
 

@@ -24,12 +24,15 @@ patch of the consumer, installed through the app's transport (no monkey-patching
 """
 
 import asyncio
+import gc
+import time
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, cast
 
-from faust.transport.consumer import CONSUMER_FETCHING
+from faust.transport.consumer import CONSUMER_FETCHING, CONSUMER_WAIT_EMPTY
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP, ConsumerMessage, Message
+from mode import Service
 
 from streams.startup import TablelessApp
 
@@ -110,6 +113,36 @@ class RecordBatchConsumer(faust_aiokafka.Consumer):
             await self.sleep(UNASSIGNED_POLL_S)
             return {}, set()
         return await super()._wait_next_records(timeout)
+
+    @Service.transitions_to(CONSUMER_WAIT_EMPTY)
+    async def wait_empty(self) -> None:
+        """Upstream's wait for the batches being processed to be acked, with a deadline.
+
+        Faust waits for them before a stop or a rebalance with no limit (and its wait swallows
+        cancellation, so it cannot be bounded from outside): a worker holding a batch through a
+        Redis outage (agents.persistence retries until it lands) ignored SIGTERM and Ctrl-C, and
+        held up its group's rebalance, for as long as the outage lasted. Waiting is a courtesy,
+        not a guarantee: a batch is held until written (RecordBatchMessage), so one given up on
+        here is never committed, and whoever owns it next writes it again.
+        """
+        wait_s = cast(RecordBatchApp, self.app).batch_wait_s
+        deadline = time.monotonic() + wait_s
+        while not self.should_stop and self._unacked_messages:
+            gc.collect()  # upstream's: a message nothing refers to leaves the weak set
+            await self.commit()
+            if not self._unacked_messages:
+                break
+            if time.monotonic() >= deadline:
+                self.log.warning(
+                    "stopped waiting after %.1f s for %d fetched batches still being written "
+                    "(is Redis reachable?); they stay uncommitted and will be processed again",
+                    wait_s,
+                    len(self._unacked_messages),
+                )
+                break
+            await self._wait_for_ack(timeout=1.0)  # upstream's: woken by any ack
+            self._clean_unacked_messages()
+        await self.commit_and_end_transactions()
 
     def ack(self, message: Message) -> bool:
         """Ack a batch message, then every earlier offset it covers (once, like Faust's ack)."""
@@ -202,10 +235,14 @@ class RecordBatchTransport(faust_aiokafka.Transport):
 class RecordBatchApp(TablelessApp):
     """A Faust app whose consumer hands fetched records to agents in bulk."""
 
-    def __init__(self, *args: Any, fetch_max_wait_ms: int = 1500, **options: Any) -> None:
-        """Faust's app, plus how long the broker may hold a fetch that finds no records."""
+    def __init__(
+        self, *args: Any, fetch_max_wait_ms: int = 1500, batch_wait_s: float = 5.0, **options: Any
+    ) -> None:
+        """Faust's app, plus how long the broker may hold a fetch that finds no records, and how
+        long a stop or rebalance waits for the batches being processed."""
         super().__init__(*args, **options)
         self.fetch_max_wait_ms = fetch_max_wait_ms
+        self.batch_wait_s = batch_wait_s
 
     def _new_transport(self) -> Any:
         return RecordBatchTransport(self.conf.broker_consumer, self)
