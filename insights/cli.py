@@ -2,9 +2,10 @@
 
 import asyncio
 import logging
+import math
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
@@ -13,6 +14,8 @@ import orjson
 import typer
 
 from streams.compiled import StaleCompiledModuleError, refuse_stale
+from streams.core.days import first_kept_day
+from streams.core.requests import InvalidParameterError
 
 app = typer.Typer(
     help="Organization Insights: distinct active users per org, product, plan and day.",
@@ -31,8 +34,8 @@ def one_line_errors(command: Callable[P, R]) -> Callable[P, R]:
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return command(*args, **kwargs)
-        except (typer.Exit, typer.Abort, KeyboardInterrupt):
-            raise
+        except (typer.Exit, typer.Abort, typer.TyperException, KeyboardInterrupt):
+            raise  # a usage error (typer.BadParameter) prints the usage and exits 2
         except Exception as error:  # the CLI boundary: everything becomes one line
             typer.echo(f"insights: error: {error}", err=True)
             raise typer.Exit(1) from None
@@ -55,7 +58,9 @@ def worker() -> None:
 @app.command()
 @one_line_errors
 def demo(
-    port: Annotated[int, typer.Option(help="Port of the reader (0 picks a free one).")] = 0,
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="Port of the reader (0 picks a free one).")
+    ] = 0,
     no_traffic: Annotated[bool, typer.Option("--no-traffic", help="Start idle.")] = False,
     env_file: Annotated[Path | None, typer.Option(help="Also write the settings here.")] = None,
 ) -> None:
@@ -82,20 +87,43 @@ def simulate(
     ] = None,
 ) -> None:
     """Write realistic events (and, with --truth, the exact expected counts)."""
-    from datetime import date
-
     from insights.simulation import SimulationSpec, write_jsonl
     from insights.simulation import simulate as run
+    from streams.settings import load_settings
 
+    today = datetime.now(UTC).date()
     try:
-        end_day = date.fromisoformat(end) if end else datetime.now(UTC).date() - timedelta(days=1)
+        end_day = date.fromisoformat(end) if end else today - timedelta(days=1)
     except ValueError as error:
-        raise ValueError(f"--end {end!r} is not a YYYY-MM-DD date ({error})") from None
+        message = f"{end!r} is not a YYYY-MM-DD date ({error})"
+        raise typer.BadParameter(message, param_hint="--end") from None
+    check_within_retention(end_day, days, today, load_settings().retention_days)
     result = run(SimulationSpec(orgs=orgs, users=users, days=days, seed=seed, end_day=end_day))
     written = write_jsonl(result.lines, out)
     if truth is not None:
         truth.write_bytes(orjson.dumps(result.truth))
     typer.echo(f"wrote {written} lines to {out}" + (f", truth to {truth}" if truth else ""))
+
+
+def check_within_retention(end_day: date, days: int, today: date, retention_days: int) -> None:
+    """Refuse a simulation reaching past the days the service keeps: the worker rejects those
+    events as too old, so the truth file would promise counts no query can show."""
+    oldest_kept = first_kept_day(today, retention_days)
+    first = end_day - timedelta(days=days - 1) if days <= (end_day - date.min).days else date.min
+    if first < oldest_kept:
+        raise typer.BadParameter(
+            f"{days} days ending {end_day} start on {first}, before {oldest_kept}, the oldest of "
+            f"the {retention_days} days kept (INSIGHTS_RETENTION_DAYS): the worker would reject "
+            "those events as too old",
+            param_hint="--days",
+        )
+
+
+def positive_seconds(value: float) -> float:
+    """A timeout must be a finite number of seconds above zero."""
+    if not math.isfinite(value) or value <= 0:
+        raise typer.BadParameter(f"{value} is not a number of seconds above 0")
+    return value
 
 
 @app.command()
@@ -104,14 +132,24 @@ def produce(
     files: Annotated[list[Path], typer.Argument(help="JSONL files.")],
     topic: Annotated[str | None, typer.Option(help="Send raw to this topic.")] = None,
     wait: Annotated[bool, typer.Option(help="Return once the worker processed it all.")] = False,
-    timeout: Annotated[float, typer.Option(help="Seconds to wait with --wait.")] = 300.0,
+    timeout: Annotated[
+        float, typer.Option(help="Seconds to wait with --wait.", callback=positive_seconds)
+    ] = 300.0,
 ) -> None:
     """Publish JSONL lines, routed by `type` (control events first)."""
     from insights.producer import read_and_produce
     from insights.progress import progress_bar
     from streams.settings import load_settings
+    from streams.topics import TopicNames
 
     settings = load_settings()
+    consumed = TopicNames.from_settings(settings).inputs()
+    if wait and topic is not None and topic not in consumed:
+        raise typer.BadParameter(
+            f"no worker consumes {topic}, so --wait would never end; the worker reads "
+            + ", ".join(consumed),
+            param_hint="--topic",
+        )
     with progress_bar() as progress:
         report = read_and_produce(settings, files, topic, wait, timeout, progress)
     suffix = " and the worker processed them" if wait else ""
@@ -131,9 +169,13 @@ def query(
     from insights.queries import run_query
     from streams.settings import load_settings
 
-    document: dict[str, Any] = asyncio.run(
-        run_query(load_settings(), org, product, start, end, interval)
-    )
+    try:
+        document: dict[str, Any] = asyncio.run(
+            run_query(load_settings(), org, product, start, end, interval)
+        )
+    except InvalidParameterError as error:
+        option = "--org" if error.parameter == "org_id" else f"--{error.parameter}"
+        raise typer.BadParameter(error.message, param_hint=option) from None
     sys.stdout.buffer.write(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
 
 

@@ -94,7 +94,8 @@ def kafka_key(kind: str | None, key: str) -> str:
 
 
 def route_parsed(line: bytes, names: TopicNames) -> Routed:
-    """Route any line by its parsed JSON: a batch goes where its first event goes."""
+    """Route any line by its parsed JSON: a batch goes where its first event goes (a batch
+    holding claims or plan changes was split by topic first, see `route_split`)."""
     try:
         parsed = orjson.loads(line)
     except orjson.JSONDecodeError:
@@ -135,15 +136,48 @@ def control_first(
     if forced_topic:
         return [], (Routed(forced_topic, None, line, False) for line in lines)
     control: list[Routed] = []
-    sent_first: set[int] = set()
+    later: dict[int, list[Routed]] = {}  # what a line holding control events leaves for later
     for first in range(0, len(lines), chunk):
         for index in sorted(maybe_control(lines[first : first + chunk])):
-            routed = route(lines[first + index], names, None)
-            if routed.control:
-                control.append(routed)
-                sent_first.add(first + index)
-    rest = (route(line, names, None) for index, line in enumerate(lines) if index not in sent_first)
-    return control, rest
+            parts = route_split(lines[first + index], names)
+            if any(part.control for part in parts):
+                control.extend(part for part in parts if part.control)
+                later[first + index] = [part for part in parts if not part.control]
+    return control, route_rest(lines, names, later)
+
+
+def route_rest(
+    lines: Sequence[bytes], names: TopicNames, later: dict[int, list[Routed]]
+) -> Iterator[Routed]:
+    """Every line not sent with the control events, routed, and the parts left of those that
+    were, each in its line's place."""
+    for index, line in enumerate(lines):
+        if index in later:
+            yield from later[index]
+        else:
+            yield route(line, names, None)
+
+
+def route_split(line: bytes, names: TopicNames) -> list[Routed]:
+    """A line's records: a batch whose events belong on different topics becomes one batch per
+    topic, in the batch's order (routed whole by its first event, a claim in a batch of logins
+    reached the logins topic and was dead-lettered there as wrong_topic). Such parts are
+    re-encoded; a batch for one topic goes as it was written."""
+    routed = route(line, names, None)
+    try:
+        parsed = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return [routed]
+    if not isinstance(parsed, list):
+        return [routed]
+    by_topic: dict[str, list[object]] = {}
+    for event in parsed:
+        kind = event.get("type") if isinstance(event, dict) else None
+        topic = names.for_event_type(kind) if isinstance(kind, str) else None
+        by_topic.setdefault(topic or names.logins, []).append(event)
+    if len(by_topic) < 2:
+        return [routed]
+    return [route(orjson.dumps(events), names, None) for events in by_topic.values()]
 
 
 def maybe_control(block: Sequence[bytes]) -> set[int]:
@@ -161,15 +195,35 @@ def maybe_control(block: Sequence[bytes]) -> set[int]:
     return found
 
 
+# librdkafka refuses a record over its `message.max.bytes` (1,000,000) with MSG_SIZE_TOO_LARGE,
+# which failed the whole command naming neither file nor line. Anything over 64 KiB is
+# dead-lettered as too_large by the worker; only lines no Kafka record can hold are refused here.
+MAX_LINE_BYTES = 1_000_000 - 1_024  # room for the key and the record's framing
+
+
 def read_lines(paths: Sequence[Path]) -> list[bytes]:
-    """Every non-blank line of the files, in order; a missing file is a clear error."""
+    """Every non-blank line of the files, in order; a missing file, or a line too big for one
+    Kafka record, is a clear error before anything is sent."""
     lines: list[bytes] = []
     for path in paths:
         try:
-            lines.extend(line for line in path.read_bytes().splitlines() if line.strip())
+            read = [line for line in path.read_bytes().splitlines() if line.strip()]
         except OSError as error:
             raise FileNotFoundError(f"cannot read {path}: {error.strerror}") from error
+        if max(map(len, read), default=0) > MAX_LINE_BYTES:
+            refuse_oversized(path)
+        lines.extend(read)
     return lines
+
+
+def refuse_oversized(path: Path) -> None:
+    """Name the first line of `path` too big for a Kafka record (blank lines counted)."""
+    for number, line in enumerate(path.read_bytes().splitlines(), start=1):
+        if len(line) > MAX_LINE_BYTES:
+            raise ValueError(
+                f"{path} line {number} is {len(line):,} bytes, more than a Kafka record holds "
+                f"({MAX_LINE_BYTES:,}); nothing was sent"
+            )
 
 
 # librdkafka (confluent-kafka): the issue's baseline, aiokafka's batch API, costs ~5 µs of Python
@@ -264,8 +318,9 @@ async def wait_for_group(
             return
         if time.monotonic() > deadline:
             raise ProduceTimeoutError(
-                f"timed out: {behind} records not yet processed by worker group "
-                f"{settings.app_id!r} (is `insights worker` running against this broker?)"
+                f"timed out: worker group {settings.app_id!r} has {behind} records left to "
+                "process on the partitions this command wrote to (is `insights worker` running "
+                "against this broker?)"
             )
         await asyncio.sleep(0.25)
 
@@ -296,7 +351,14 @@ async def produce(
         control, rest = control_first(lines, names, forced_topic)
         await asyncio.to_thread(send_all, producer, control, report, progress)
         if wait and report.targets:
-            await wait_for_group(settings, dict(report.targets), deadline, progress)
+            try:
+                await wait_for_group(settings, dict(report.targets), deadline, progress)
+            except ProduceTimeoutError as error:
+                raise ProduceTimeoutError(
+                    f"{error}; only the {report.sent} claims and plan changes were sent, the "
+                    f"other {len(lines) - len(control)} lines were not (they go once the worker "
+                    "has applied these): run the command again when it runs"
+                ) from None
         # Routed while librdkafka's threads send what came before: routing is most of the
         # Python work, and it no longer waits for the network, nor the network for it.
         await asyncio.to_thread(send_all, producer, rest, report, progress)

@@ -194,6 +194,54 @@ def test_a_demo_whose_redis_server_dies_says_so_and_stops_the_rest(
     assert not port_open(env["INSIGHTS_READER_URL"].removeprefix("http://"))
 
 
+OVERSIZED = "<oversized.jsonl>"  # in an argument list: the `taken_port` fixture's file
+TAKEN_PORT = 18_777
+
+
+@pytest.fixture
+def taken_port(tmp_path: Path) -> Iterator[Path]:
+    """TAKEN_PORT listened on by another server, and a file holding a good line, then one no
+    Kafka record can hold."""
+    oversized = tmp_path / "oversized.jsonl"
+    oversized.write_bytes(b'{"type": "heartbeat"}\n{"pad": "' + b"x" * 1_000_000 + b'"}\n')
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", TAKEN_PORT))
+        other.listen()
+        yield oversized
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["query", "--org", "ac me"], "--org"),
+        (["query", "--org", "acme", "--start", "2026-02-30"], "--start"),
+        (["query", "--org", "acme", "--product", "bitbucket"], "--product"),
+        (["query", "--org", "acme", "--interval", "year"], "--interval"),
+        (["simulate", "--out", "/dev/null", "--end", "2026-13-01"], "--end"),
+        (["simulate", "--out", "/dev/null", "--days", "5000"], "--days"),
+        (["produce", __file__, "--timeout", "nan"], "--timeout"),
+        (["produce", __file__, "--timeout", "0"], "--timeout"),
+        (["produce", __file__, "--topic", "insights.dead-letters", "--wait"], "--topic"),
+        (["demo", "--port", "70000"], "--port"),
+    ],
+)
+def test_a_bad_option_value_is_a_usage_error_naming_it(args: list[str], option: str) -> None:
+    """README: a bad value gets the usage and the reason, and exit status 2, before anything
+    connects (none of these settings points anywhere reachable)."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("INSIGHTS_")}
+    env = {
+        **clean,
+        "INSIGHTS_REDIS_URL": "redis://127.0.0.1:9",
+        "INSIGHTS_KAFKA_BOOTSTRAP": "127.0.0.1:9",
+    }
+    result = subprocess.run([*INSIGHTS, *args], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert "Usage: " in result.stderr
+    assert f"Invalid value for {option}" in " ".join(result.stderr.split()).replace("'", ""), (
+        result.stderr
+    )
+
+
 @pytest.mark.parametrize(
     ("args", "env", "message"),
     [
@@ -217,12 +265,6 @@ def test_a_demo_whose_redis_server_dies_says_so_and_stops_the_rest(
             {"INSIGHTS_REDIS_URL": "redis://127.0.0.1:9"},
             "cannot reach Redis",
         ),
-        (["query", "--org", "ac me"], {"INSIGHTS_REDIS_URL": "redis://127.0.0.1:9"}, "org_id"),
-        (
-            ["query", "--org", "acme", "--start", "2026-02-30"],
-            {"INSIGHTS_REDIS_URL": "redis://127.0.0.1:9"},
-            "start",
-        ),
         (
             ["query", "--org", "acme"],
             {"INSIGHTS_RETENTION_DAYS": "many"},
@@ -238,18 +280,16 @@ def test_a_demo_whose_redis_server_dies_says_so_and_stops_the_rest(
             {"INSIGHTS_REDIS_URL": "http://127.0.0.1:9"},
             "INSIGHTS_REDIS_URL is invalid",
         ),
-        (
-            ["simulate", "--out", "/dev/null", "--end", "2026-13-01"],
-            {},
-            "--end '2026-13-01' is not a YYYY-MM-DD date",
-        ),
+        (["produce", OVERSIZED], {"INSIGHTS_KAFKA_BOOTSTRAP": "127.0.0.1:9"}, "line 2 is"),
+        (["demo", "--port", str(TAKEN_PORT)], {}, f"cannot listen on 127.0.0.1:{TAKEN_PORT}"),
     ],
 )
 def test_failures_end_with_one_clear_line(
-    args: list[str], env: dict[str, str], message: str
+    args: list[str], env: dict[str, str], message: str, taken_port: Path
 ) -> None:
     """Every failure: non-zero exit and one line on stderr that says what was wrong."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("INSIGHTS_")}
+    args = [str(taken_port) if arg == OVERSIZED else arg for arg in args]
     result = subprocess.run(
         [*INSIGHTS, *args], env={**clean, **env}, capture_output=True, text=True, timeout=60
     )

@@ -5,7 +5,7 @@ import pytest
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.structs import TopicPartition
 
-from insights.producer import produce
+from insights.producer import ProduceTimeoutError, produce
 from streams.settings import Settings
 from streams.topics import TopicNames
 from tests.integration.kafka_reading import read_topic
@@ -66,3 +66,22 @@ async def test_without_wait_or_offsets_every_record_is_sent_and_no_offset_is_kep
     assert report.sent == 300
     assert report.targets == {}  # librdkafka reported no successful delivery to Python
     assert len(await read_topic(settings.kafka(), names.logins, 300)) == 300
+
+
+async def test_a_wait_timing_out_on_the_claims_says_the_logins_were_not_sent(
+    settings: Settings,
+) -> None:
+    """No worker: the claims go, the wait for them times out, and the logins (sent only once
+    the claims are applied) are not sent; the error says so instead of sounding done."""
+    names = TopicNames.from_settings(settings)
+    claim = {"type": "domain_claim", "org_id": "acme", "domain": "acme.com", "action": "claim"}
+    mixed = [orjson.dumps({**claim, "effective_at": "2026-01-01T00:00:00Z"})] + [
+        orjson.dumps({"type": "login", "user_id": f"u{n}", "email": f"u{n}@acme.com"})
+        for n in range(3)
+    ]
+    with pytest.raises(ProduceTimeoutError) as timed_out:
+        await produce(settings, mixed, None, wait=True, timeout_s=1, progress=quiet)
+    message = str(timed_out.value)
+    assert "only the 1 claims and plan changes were sent, the other 3 lines were not" in message
+    assert len(await read_topic(settings.kafka(), names.domain_claims, 1)) == 1
+    assert await read_topic(settings.kafka(), names.logins, 1, timeout_s=2) == []

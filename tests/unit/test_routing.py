@@ -4,7 +4,7 @@ import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
-from insights.producer import Routed, control_first, route, route_parsed
+from insights.producer import Routed, control_first, route, route_parsed, route_split
 from streams.topics import TopicNames
 
 NAMES = TopicNames.from_prefix("t")
@@ -55,6 +55,34 @@ def test_a_batch_goes_where_its_first_event_goes() -> None:
     assert route(batch, NAMES, None) == Routed("t.plan-changes", b"u3", batch, True)
 
 
+def test_a_batch_mixing_topics_is_split_into_one_batch_per_topic_in_order() -> None:
+    """Each event reaches its own topic: a claim in a batch of logins is not dead-lettered as
+    wrong_topic on the logins topic."""
+    events = [
+        {"type": "login", "user_id": "u1"},
+        {"type": "domain_claim", "domain": "Acme.com", "org_id": "acme"},
+        {"type": "heartbeat", "product": "jira"},
+        {"type": "plan_change", "user_id": "u2"},
+        {"type": "domain_claim", "domain": "b.com", "org_id": "b"},
+        "junk",
+    ]
+    parts = route_split(orjson.dumps(events), NAMES)
+    assert [(part.topic, part.key, orjson.loads(part.value), part.control) for part in parts] == [
+        ("t.logins", b"u1", [events[0], events[2], events[5]], False),
+        ("t.domain-claims", b"acme.com", [events[1], events[4]], True),
+        ("t.plan-changes", b"u2", [events[3]], True),
+    ]
+    control, rest = control_first([orjson.dumps(events)], NAMES, None)
+    assert control == parts[1:]
+    assert list(rest) == parts[:1]
+
+
+def test_a_batch_for_one_topic_goes_as_written() -> None:
+    batch = b'[ {"type": "login", "user_id": "u1"},{"type":"heartbeat","product":"jira"} ]'
+    assert route_split(batch, NAMES) == [route(batch, NAMES, None)]
+    assert route_split(b"not json", NAMES) == [route(b"not json", NAMES, None)]
+
+
 def test_a_forced_topic_takes_every_line_unkeyed() -> None:
     """--topic sends each line as it is, with no key and no control ordering."""
     claim = line(type="domain_claim", domain="acme.com")
@@ -90,6 +118,12 @@ KINDS = st.sampled_from(["login", "heartbeat", "plan_change", "domain_claim", "o
 LINES = st.one_of(
     st.builds(lambda kind, user: line(type=kind, user_id=user, domain="d.com"), KINDS, st.text()),
     st.builds(lambda kind: orjson.dumps([{"type": kind, "user_id": "u1"}]), KINDS),
+    st.builds(  # a batch that may mix topics
+        lambda kinds: orjson.dumps(
+            [{"type": kind, "user_id": f"u{i}"} for i, kind in enumerate(kinds)]
+        ),
+        st.lists(KINDS, min_size=2, max_size=4),
+    ),
     st.builds(escaped, KINDS),
     st.builds(lambda user: line(type="login", user_id=f"plan_change {user}"), st.text()),
     st.binary(max_size=30),
@@ -100,10 +134,11 @@ LINES = st.one_of(
 def test_control_events_go_first_and_the_rest_keeps_its_order(
     lines: list[bytes], chunk: int
 ) -> None:
-    """The same split as routing every line and sorting control events first (stable), however
-    the lines are split into chunks for the search."""
+    """The same split as routing every line (a batch mixing topics as one batch per topic) and
+    sorting control events first (stable), however the lines are split into chunks for the
+    search."""
     control, rest = control_first(lines, NAMES, None, chunk)
-    routed = [route(raw, NAMES, None) for raw in lines]
+    routed = [part for raw in lines for part in route_split(raw, NAMES)]
     assert control == [r for r in routed if r.control]
     assert list(rest) == [r for r in routed if not r.control]
 
