@@ -87,6 +87,7 @@ def simulate(
     ] = None,
 ) -> None:
     """Write realistic events (and, with --truth, the exact expected counts)."""
+    from insights.progress import progress_bar
     from insights.simulation import SimulationSpec, write_jsonl
     from insights.simulation import simulate as run
     from streams.settings import load_settings
@@ -98,8 +99,10 @@ def simulate(
         message = f"{end!r} is not a YYYY-MM-DD date ({error})"
         raise typer.BadParameter(message, param_hint="--end") from None
     check_within_retention(end_day, days, today, load_settings().retention_days)
-    result = run(SimulationSpec(orgs=orgs, users=users, days=days, seed=seed, end_day=end_day))
-    written = write_jsonl(result.lines, out)
+    spec = SimulationSpec(orgs=orgs, users=users, days=days, seed=seed, end_day=end_day)
+    with progress_bar() as progress:
+        result = run(spec, progress)
+        written = write_jsonl(result.lines, out, progress)
     if truth is not None:
         truth.write_bytes(orjson.dumps(result.truth))
     typer.echo(f"wrote {written} lines to {out}" + (f", truth to {truth}" if truth else ""))

@@ -417,3 +417,18 @@ def test_any_small_spec_is_consistent(
     outage = sim.truth["scenario"]["outage"]
     day = the_answer(sim.truth, org_id="acme", product=outage["product"], interval="day")
     assert day["missing"][day["periods"].index(outage["day"])]
+
+
+def test_simulate_and_write_report_their_progress(tmp_path: Path) -> None:
+    """DESIGN.md: long commands show progress; each step is announced, then every line written."""
+    heard: list[tuple[str, int, int]] = []
+    spec = SimulationSpec(orgs=1, users=5, days=3, seed=1, end_day=date(2026, 12, 1))
+    result = simulate(spec, lambda *report: heard.append(report))
+    written = write_jsonl(result.lines, tmp_path / "events.jsonl", lambda *r: heard.append(r))
+    assert heard == [
+        ("simulating: claims, plan changes and logins", 0, 3),
+        ("simulating: malformed events", 1, 3),
+        ("simulating: exact answers", 2, 3),
+        ("simulating: done", 3, 3),
+        ("writing lines", written, written),
+    ]
