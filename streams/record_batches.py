@@ -21,6 +21,8 @@ patch of the consumer, installed through the app's transport (no monkey-patching
   asks only for the quiet topics (plan changes, claims), the broker holds it for the whole wait,
   and the logins fetched behind it wait as long: up to 1.5 s idle between two login batches.
 - Each look for fetched records waits at most GETMANY_WAIT_S instead of upstream's second (below).
+- A stop or rebalance waits for the batches being written at most `batch_wait_s`
+  (INSIGHTS_REDIS_TIMEOUT_S) instead of for ever (`RecordBatchConsumer.wait_empty`).
 """
 
 import asyncio
