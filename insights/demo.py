@@ -2,7 +2,6 @@
 
 import asyncio
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,7 @@ from insights.embedded import (
     stop_process,
 )
 from insights.processes import start_insights
+from reader.listening import listen
 from streams.core.keys import KeyLayout
 from streams.kafka_admin import ensure_topics
 from streams.settings import Settings
@@ -112,24 +112,11 @@ def exit_on_sigterm(signum: int, _frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
-def check_port_free(port: int) -> None:
-    """A taken --port fails before anything starts: found only when the reader started, the
-    demo had already announced a dashboard URL that the other server was answering."""
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the reader binds
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError as error:
-            raise RuntimeError(
-                f"cannot listen on 127.0.0.1:{port} (--port): {error.strerror}"
-            ) from None
-
-
 def run_demo(port: int, traffic: bool, env_file: Path | None) -> None:
     """Start everything, print the URL, org, token and settings, and stop it all on a signal."""
     signal.signal(signal.SIGTERM, exit_on_sigterm)  # SIGINT already raises KeyboardInterrupt
-    if port:
-        check_port_free(port)
+    if port:  # a taken port fails before anything starts, not after the URL was announced
+        listen("127.0.0.1", port, options="--port").close()
     logs = Path(tempfile.mkdtemp(prefix="insights-demo-"))
     print(f"starting the embedded broker and redis-server (logs: {logs})...", file=sys.stderr)
     with ExitStack() as stack:

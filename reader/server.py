@@ -1,20 +1,15 @@
 """Run the reader on uvicorn: `insights reader [--host H] [--port N]`."""
 
-import socket
-
 import uvicorn
 from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
 
 from insights.logs import logging_config
 from reader.app import create_reader_app
+from reader.listening import ReaderStartError, listen
 from streams.settings import Settings
 
 DEFAULT_HOST = "127.0.0.1"  # loopback unless asked: the API serves tenant data
 DEFAULT_PORT = 8080
-
-
-class ReaderStartError(RuntimeError):
-    """The reader could not listen or start; the message says what to change."""
 
 
 def process_registry() -> CollectorRegistry:
@@ -38,20 +33,3 @@ def serve(settings: Settings, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT
     server.run(sockets=[listener])
     if not server.started:
         raise ReaderStartError("the reader did not start; the log line above says why")
-
-
-def listen(host: str, port: int) -> socket.socket:
-    """Bind the reader's socket here rather than in uvicorn, which logs a busy port and exits 3
-    with no word of which option to change: a bad address becomes one error naming it."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    listener = socket.socket(family, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        listener.bind((host, port))
-    except (OSError, OverflowError) as error:
-        listener.close()
-        reason = getattr(error, "strerror", None) or str(error)
-        raise ReaderStartError(
-            f"cannot listen on {host}:{port} (--host/--port): {reason}"
-        ) from None
-    return listener

@@ -194,20 +194,21 @@ def test_a_demo_whose_redis_server_dies_says_so_and_stops_the_rest(
     assert not port_open(env["INSIGHTS_READER_URL"].removeprefix("http://"))
 
 
-OVERSIZED = "<oversized.jsonl>"  # in an argument list: the `taken_port` fixture's file
-TAKEN_PORT = 18_777
+# Stand-ins in an argument list for what the `awkward_inputs` fixture makes.
+OVERSIZED = "<oversized.jsonl>"
+TAKEN_PORT = "<taken port>"
 
 
 @pytest.fixture
-def taken_port(tmp_path: Path) -> Iterator[Path]:
-    """TAKEN_PORT listened on by another server, and a file holding a good line, then one no
-    Kafka record can hold."""
+def awkward_inputs(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """A file holding a good line, then one no Kafka record can hold; and a loopback port
+    another server listens on."""
     oversized = tmp_path / "oversized.jsonl"
     oversized.write_bytes(b'{"type": "heartbeat"}\n{"pad": "' + b"x" * 1_000_000 + b'"}\n')
     with socket.socket() as other:
-        other.bind(("127.0.0.1", TAKEN_PORT))
+        other.bind(("127.0.0.1", 0))
         other.listen()
-        yield oversized
+        yield {OVERSIZED: str(oversized), TAKEN_PORT: str(other.getsockname()[1])}
 
 
 @pytest.mark.parametrize(
@@ -281,15 +282,20 @@ def test_a_bad_option_value_is_a_usage_error_naming_it(args: list[str], option: 
             "INSIGHTS_REDIS_URL is invalid",
         ),
         (["produce", OVERSIZED], {"INSIGHTS_KAFKA_BOOTSTRAP": "127.0.0.1:9"}, "line 2 is"),
-        (["demo", "--port", str(TAKEN_PORT)], {}, f"cannot listen on 127.0.0.1:{TAKEN_PORT}"),
+        (
+            ["demo", "--port", TAKEN_PORT],
+            {},
+            f"cannot listen on 127.0.0.1:{TAKEN_PORT} (--port): Address already in use",
+        ),
     ],
 )
 def test_failures_end_with_one_clear_line(
-    args: list[str], env: dict[str, str], message: str, taken_port: Path
+    args: list[str], env: dict[str, str], message: str, awkward_inputs: dict[str, str]
 ) -> None:
     """Every failure: non-zero exit and one line on stderr that says what was wrong."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("INSIGHTS_")}
-    args = [str(taken_port) if arg == OVERSIZED else arg for arg in args]
+    args = [awkward_inputs.get(arg, arg) for arg in args]
+    message = message.replace(TAKEN_PORT, awkward_inputs[TAKEN_PORT])
     result = subprocess.run(
         [*INSIGHTS, *args], env={**clean, **env}, capture_output=True, text=True, timeout=60
     )

@@ -7,7 +7,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from insights.worker import WorkerStartError, serve_metrics
-from reader.server import ReaderStartError, listen
+from reader.listening import ReaderStartError, listen
 from streams.settings import Settings
 
 
