@@ -10,7 +10,7 @@ from aiokafka.structs import TopicPartition
 
 from insights.embedded import free_port, stop_process
 from insights.processes import start_insights
-from insights.producer import produce, wait_for_group
+from insights.producer import ProduceReport, produce, wait_for_group
 from streams.kafka_admin import committed_offsets
 from streams.settings import Settings
 from streams.topics import TopicNames
@@ -30,13 +30,7 @@ async def test_a_worker_whose_agent_fails_exits_and_the_batch_is_counted_after_r
     (Faust's default supervisor would restart the agent in place and commit past them); a
     healthy worker then counts every login."""
     day = f"{Y}-12-05"
-    setup = start_worker()
-    await send(settings, [claim("acme", "acme.com", f"{Y}-01-01T00:00:00Z")])
-    stop_process(setup)
-    logins = [login(f"u{n}", f"u{n}@acme.com", f"{day}T09:00:00Z") for n in range(USERS)]
-    sent = await produce(
-        settings, logins, None, wait=False, timeout_s=60, progress=no_progress, offsets=True
-    )
+    sent = await logins_waiting_for_a_worker(settings, start_worker, day)
 
     log = tmp_path / "failing-worker.log"
     failing = start_failing_worker(pipeline_env, log)
@@ -50,15 +44,7 @@ async def test_a_worker_whose_agent_fails_exits_and_the_batch_is_counted_after_r
     assert status == 1, text[-2000:]
     assert BUG in text
 
-    names = TopicNames.from_settings(settings)
-    partitions = [TopicPartition(names.logins, p) for p in range(settings.topic_partitions)]
-    committed = await committed_offsets(settings.kafka(), settings.app_id, partitions)
-    assert all(offset <= 0 for offset in committed.values()), committed
-
-    start_worker()
-    await wait_for_group(settings, sent.targets, time.monotonic() + 90, no_progress)
-    document = await report(settings, "acme", day, day)
-    assert document["series"]["all"] == [USERS]
+    await assert_uncommitted_then_counted(settings, start_worker, sent, day)
 
 
 async def test_a_worker_holding_a_batch_through_a_redis_outage_stops_on_sigterm(
@@ -68,13 +54,7 @@ async def test_a_worker_holding_a_batch_through_a_redis_outage_stops_on_sigterm(
     instead of Faust waiting forever for the batch it holds; nothing of that batch is committed,
     and a worker with a Redis counts every login."""
     day = f"{Y}-12-06"
-    setup = start_worker()
-    await send(settings, [claim("acme", "acme.com", f"{Y}-01-01T00:00:00Z")])
-    stop_process(setup)
-    logins = [login(f"u{n}", f"u{n}@acme.com", f"{day}T09:00:00Z") for n in range(USERS)]
-    sent = await produce(
-        settings, logins, None, wait=False, timeout_s=60, progress=no_progress, offsets=True
-    )
+    sent = await logins_waiting_for_a_worker(settings, start_worker, day)
 
     log = tmp_path / "redis-away-worker.log"
     away = {**pipeline_env, "INSIGHTS_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}
@@ -91,6 +71,27 @@ async def test_a_worker_holding_a_batch_through_a_redis_outage_stops_on_sigterm(
         worker.kill()
     assert status == 0, log.read_text(errors="replace")[-2000:]
 
+    await assert_uncommitted_then_counted(settings, start_worker, sent, day)
+
+
+async def logins_waiting_for_a_worker(
+    settings: Settings, start_worker: WorkerFactory, day: str
+) -> ProduceReport:
+    """acme.com claimed (applied by a worker, stopped again), then USERS logins on `day` sent
+    with no worker running."""
+    setup = start_worker()
+    await send(settings, [claim("acme", "acme.com", f"{Y}-01-01T00:00:00Z")])
+    stop_process(setup)
+    logins = [login(f"u{n}", f"u{n}@acme.com", f"{day}T09:00:00Z") for n in range(USERS)]
+    return await produce(
+        settings, logins, None, wait=False, timeout_s=60, progress=no_progress, offsets=True
+    )
+
+
+async def assert_uncommitted_then_counted(
+    settings: Settings, start_worker: WorkerFactory, sent: ProduceReport, day: str
+) -> None:
+    """No login offset was committed, and a healthy worker then counts every login."""
     names = TopicNames.from_settings(settings)
     partitions = [TopicPartition(names.logins, p) for p in range(settings.topic_partitions)]
     committed = await committed_offsets(settings.kafka(), settings.app_id, partitions)
