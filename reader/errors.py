@@ -96,7 +96,18 @@ async def http_error(request: Request, exc: Exception) -> JSONResponse:
         code = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_")
     except ValueError:  # a status code the standard library has no name for
         code = "http_error"
-    return JSONResponse(error_body(code, str(exc.detail)), exc.status_code, headers=exc.headers)
+    headers = exc.headers
+    if headers and "Allow" in headers:
+        headers = {**headers, "Allow": with_head(headers["Allow"])}
+    return JSONResponse(error_body(code, str(exc.detail)), exc.status_code, headers=headers)
+
+
+def with_head(allow: str) -> str:
+    """The router's `Allow` plus HEAD wherever GET is allowed: `HeadAsGet` answers it there."""
+    methods = [method.strip() for method in allow.split(",")]
+    if "GET" in methods and "HEAD" not in methods:
+        methods.insert(methods.index("GET") + 1, "HEAD")
+    return ", ".join(methods)
 
 
 def install_error_handlers(app: FastAPI) -> None:

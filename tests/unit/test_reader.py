@@ -379,6 +379,7 @@ async def test_unknown_routes_answer_in_the_same_error_shape(reader: Reader) -> 
     assert (missing.status_code, missing.json()["error"]) == (404, "not_found")
     wrong = await reader.http.post(ACTIVE_USERS, headers=ACME)
     assert (wrong.status_code, wrong.json()["error"]) == (405, "method_not_allowed")
+    assert wrong.headers["Allow"] == "GET, HEAD"  # HEAD is answered wherever GET is
 
 
 @pytest.mark.parametrize(
