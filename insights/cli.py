@@ -98,6 +98,7 @@ def simulate(
     except ValueError as error:
         message = f"{end!r} is not a YYYY-MM-DD date ({error})"
         raise typer.BadParameter(message, param_hint="--end") from None
+    check_days_complete(end_day, today)
     check_within_retention(end_day, days, today, load_settings().retention_days)
     spec = SimulationSpec(orgs=orgs, users=users, days=days, seed=seed, end_day=end_day)
     with progress_bar() as progress:
@@ -106,6 +107,17 @@ def simulate(
     if truth is not None:
         truth.write_bytes(orjson.dumps(result.truth))
     typer.echo(f"wrote {written} lines to {out}" + (f", truth to {truth}" if truth else ""))
+
+
+def check_days_complete(end_day: date, today: date) -> None:
+    """Refuse today or later: the simulation fills whole days, the worker rejects events more
+    than 5 minutes ahead, and the truth file would call a day complete that is still going on."""
+    if end_day >= today:
+        raise typer.BadParameter(
+            f"{end_day} is not over yet (today is {today}, UTC): the simulation writes whole days, "
+            f"so the last one can be {today - timedelta(days=1)} at the latest",
+            param_hint="--end",
+        )
 
 
 def check_within_retention(end_day: date, days: int, today: date, retention_days: int) -> None:

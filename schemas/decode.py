@@ -79,11 +79,18 @@ class TimeBounds:
         retention_days: int,
         future_tolerance: timedelta = DEFAULT_FUTURE_TOLERANCE,
     ) -> "TimeBounds":
-        """Bounds from `retention_days` before `now` to `future_tolerance` after it."""
+        """Bounds from the start of the UTC day `retention_days` before `now`'s to
+        `future_tolerance` after `now`.
+
+        Whole days, not `now` minus the retention: that day's keys live until the end of today
+        and the reader serves it, so refusing its earlier hours would undercount a day shown as
+        complete.
+        """
         if now.tzinfo is None:
             raise ValueError("TimeBounds.around needs a timezone-aware `now`")
         now = now.astimezone(UTC)
-        return cls(now - timedelta(days=retention_days), now + future_tolerance)
+        oldest_day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        return cls(oldest_day - timedelta(days=retention_days), now + future_tolerance)
 
 
 Decoded = AnyEvent | Rejection

@@ -220,6 +220,8 @@ def awkward_inputs(tmp_path: Path) -> Iterator[dict[str, str]]:
         (["query", "--org", "acme", "--interval", "year"], "--interval"),
         (["simulate", "--out", "/dev/null", "--end", "2026-13-01"], "--end"),
         (["simulate", "--out", "/dev/null", "--days", "5000"], "--days"),
+        (["simulate", "--out", "/dev/null", "--end", "2999-01-01"], "--end"),
+        (["simulate", "--out", "/dev/null", "--end", str(datetime.now(UTC).date())], "--end"),
         (["produce", __file__, "--timeout", "nan"], "--timeout"),
         (["produce", __file__, "--timeout", "0"], "--timeout"),
         (["produce", __file__, "--topic", "insights.dead-letters", "--wait"], "--topic"),

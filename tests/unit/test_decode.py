@@ -411,9 +411,11 @@ def test_org_id_pattern(org_id: str, accepted: bool) -> None:
 @pytest.mark.parametrize(
     ("offset", "reason"),
     [
-        (-timedelta(days=400), None),
-        (-timedelta(days=400, microseconds=1), R.TOO_OLD),
-        (-timedelta(days=400, seconds=1), R.TOO_OLD),
+        # NOW is noon: the whole UTC day 400 days back is kept, from its midnight.
+        (-timedelta(days=400, seconds=1), None),
+        (-timedelta(days=400, hours=12), None),
+        (-timedelta(days=400, hours=12, microseconds=1), R.TOO_OLD),
+        (-timedelta(days=401), R.TOO_OLD),
         (timedelta(minutes=5), None),
         (timedelta(minutes=5, seconds=1), R.IN_FUTURE),
         (timedelta(0), None),
@@ -437,8 +439,9 @@ def test_time_bounds_around() -> None:
     bounds = TimeBounds.around(
         datetime(2026, 12, 10, 14, 0, tzinfo=timezone(timedelta(hours=2))), 1
     )
+    # The whole day one day before 2026-12-10 (UTC) is kept, from its midnight.
     assert bounds == TimeBounds(
-        datetime(2026, 12, 9, 12, tzinfo=UTC), datetime(2026, 12, 10, 12, 5, tzinfo=UTC)
+        datetime(2026, 12, 9, tzinfo=UTC), datetime(2026, 12, 10, 12, 5, tzinfo=UTC)
     )
     assert bounds.earliest.tzinfo is UTC
 
