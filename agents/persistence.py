@@ -9,6 +9,7 @@ from redis.exceptions import RedisClusterException, RedisError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
 
 from agents.metrics import WorkerMetrics
+from streams.redis_startup import describe
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -25,9 +26,10 @@ async def until_written(
         retrying_gauge.set(1)
         if state.attempt_number == 1 or state.attempt_number % 10 == 0:
             error = state.outcome.exception() if state.outcome else None
+            attempt, cause = state.attempt_number, describe(error) if error else None
             log.warning(
                 "redis unavailable, holding the batch",
-                extra={"operation": name, "attempt": state.attempt_number, "error": repr(error)},
+                extra={"operation": name, "attempt": attempt, "error": cause},
             )
 
     retrying = AsyncRetrying(

@@ -29,6 +29,7 @@ from streams.app import create_app, declare_topics
 from streams.compiled import compiled_state
 from streams.core.keys import KeyLayout
 from streams.kafka_admin import ensure_topics
+from streams.redis_startup import check_redis
 from streams.settings import Settings
 from streams.store import RedisActiveUserStore, connect_redis
 from streams.topics import TopicNames
@@ -128,6 +129,7 @@ def run_worker(settings: Settings, loglevel: str = "info") -> None:
     # Before the worker's logging is set up: an unreachable broker is then one error line from
     # the CLI, not aiokafka's own log line as well.
     asyncio.run(ensure_topics(settings.kafka(), names.all(), settings.topic_partitions))
+    asyncio.run(check_redis(settings))  # a setting no retry can fix ends the worker here
     # dictConfig consumes parts of its argument, so Faust gets a fresh copy below.
     logging.config.dictConfig(logging_config(loglevel.upper()))
     if settings.event_loop == "uvloop":

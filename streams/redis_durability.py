@@ -17,6 +17,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisClusterException, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from streams.redis_startup import describe
+
 log = logging.getLogger(__name__)
 
 
@@ -100,7 +102,7 @@ class DurabilityWatch:
                 log.info(
                     "cannot read redis persistence settings: make sure it runs with "
                     "appendonly yes and appendfsync always",
-                    extra={"error": repr(error)},
+                    extra={"error": describe(error)},
                 )
             self.last = ()
             return self.UNKNOWN

@@ -57,7 +57,8 @@ async def test_a_worker_holding_a_batch_through_a_redis_outage_stops_on_sigterm(
     sent = await logins_waiting_for_a_worker(settings, start_worker, day)
 
     log = tmp_path / "redis-away-worker.log"
-    away = {**pipeline_env, "INSIGHTS_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}
+    address = f"127.0.0.1:{free_port()}"
+    away = {**pipeline_env, "INSIGHTS_REDIS_URL": f"redis://{address}/0"}
     worker = start_insights(["worker"], away, log)
     try:
         deadline = time.monotonic() + 60
@@ -69,7 +70,10 @@ async def test_a_worker_holding_a_batch_through_a_redis_outage_stops_on_sigterm(
         status = await asyncio.to_thread(worker.wait, 60)
     finally:
         worker.kill()
-    assert status == 0, log.read_text(errors="replace")[-2000:]
+    text = log.read_text(errors="replace")
+    assert status == 0, text[-2000:]
+    holding = next(line for line in text.splitlines() if "holding the batch" in line)
+    assert f"ConnectionError: Error 111 connecting to {address}" in holding, holding  # the cause
 
     await assert_uncommitted_then_counted(settings, start_worker, sent, day)
 
