@@ -27,6 +27,7 @@ class PipelineTopics:
 # worker that fell behind kept buffering: 4.1 GB for two workers in the 20-minute soak. Twelve
 # fetches keep the four batches in flight fed.
 STREAM_BUFFER_BATCHES = 16
+FAUST_REQUEST_TIMEOUT_S = 90.0  # faust's broker_request_timeout default
 
 
 def broker_url(bootstrap: str) -> str:
@@ -47,6 +48,8 @@ def create_app(settings: Settings) -> faust.App:
         topic_allow_declare=False,
         consumer_auto_offset_reset="earliest",
         broker_session_timeout=settings.session_timeout_s,
+        # Faust refuses a session timeout above its request timeout (90 s by default).
+        broker_request_timeout=max(FAUST_REQUEST_TIMEOUT_S, settings.session_timeout_s),
         broker_heartbeat_interval=settings.heartbeat_interval_s,
         broker_commit_interval=settings.commit_interval_s,
         broker_max_poll_records=settings.fetch_max_records,

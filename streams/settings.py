@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")  # what redis-py's from_url opens
@@ -35,13 +35,15 @@ class Settings(BaseSettings):
     worker_metrics_host: str = "127.0.0.1"
     # Kafka's own client defaults: safe against real brokers. The embedded broker holds the
     # first JoinGroup for about half the session timeout, so the demo and tests use 4 s / 0.5 s.
-    session_timeout_s: float = Field(default=45.0, gt=0)
-    heartbeat_interval_s: float = Field(default=3.0, gt=0)
-    commit_interval_s: float = Field(default=1.0, gt=0)
+    # Kafka brokers refuse a session timeout above group.max.session.timeout.ms (30 min by
+    # default), and a heartbeat must come more often than the session times out.
+    session_timeout_s: float = Field(default=45.0, gt=0, le=1800, allow_inf_nan=False)
+    heartbeat_interval_s: float = Field(default=3.0, gt=0, allow_inf_nan=False)
+    commit_interval_s: float = Field(default=1.0, gt=0, allow_inf_nan=False)
     # Identical reader requests within this many seconds share one document, served stale for
     # as long again while one refresh runs; token lookups are remembered as long (0: single
     # flight only, nothing remembered). Answers can be up to twice this older than Redis.
-    reader_cache_s: float = Field(default=5.0, ge=0)
+    reader_cache_s: float = Field(default=5.0, ge=0, allow_inf_nan=False)
     event_loop: Literal["uvloop", "asyncio"] = "uvloop"
     # Most records one fetch hands an agent as one batch (one Redis round trip each way). Only a
     # backlog fills a batch, and then a bigger one shares each key's Redis call among more logins:
@@ -55,6 +57,19 @@ class Settings(BaseSettings):
     # worker's CPU and Redis overlap. Each holds one partition's fetch (at most 4 MiB of records)
     # in memory, decoded; all of them are redelivered after a crash (PFADD makes that harmless).
     login_batches_in_flight: int = Field(default=4, ge=1, le=64)
+
+    @field_validator("heartbeat_interval_s")
+    @classmethod
+    def _heartbeat_within_session(cls, interval: float, info: ValidationInfo) -> float:
+        """A worker whose heartbeats come slower than its session times out is evicted
+        between them, over and over: refused here, naming both variables."""
+        session = info.data.get("session_timeout_s")
+        if session is not None and interval >= session:
+            raise ValueError(
+                f"{interval} s is not below INSIGHTS_SESSION_TIMEOUT_S ({session} s); Kafka "
+                "advises at most a third of it"
+            )
+        return interval
 
     @field_validator("redis_url")
     @classmethod
