@@ -340,8 +340,9 @@ async def produce(
     The report holds each partition's end offset with `wait` or `offsets`, and none otherwise."""
     names = TopicNames.from_settings(settings)
     deadline = time.monotonic() + timeout_s
+    elsewhere = forced_topic if forced_topic not in names.all() else None
     await ensure_topics(
-        settings.kafka(), [forced_topic] if forced_topic else names.all(), settings.topic_partitions
+        settings.kafka(), names.all(), settings.topic_partitions, elsewhere=elsewhere
     )
     producer = kafka_producer(settings, acknowledgements=wait or offsets)
     report = ProduceReport()

@@ -1,5 +1,6 @@
 """Kafka administration: explicit topic creation and the worker group's committed offsets."""
 
+import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import suppress
 from typing import Any
@@ -18,8 +19,14 @@ class KafkaTopicError(RuntimeError):
     """Kafka refused to create a topic the service needs; the message names it and why."""
 
 
-async def ensure_topics(bootstrap: str, names: Sequence[str], partitions: int) -> None:
-    """Create the topics that do not exist yet (existing ones keep their partition count)."""
+async def ensure_topics(
+    bootstrap: str, names: Sequence[str], partitions: int, *, elsewhere: str | None = None
+) -> None:
+    """Create the topics that do not exist yet (existing ones keep their partition count).
+
+    `elsewhere`, a topic outside `names`, must exist already: a typo in a topic name would
+    otherwise create a topic that nothing reads (production Kafka turns auto-creation off for
+    the same reason)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
     try:
         await admin.start()
@@ -27,6 +34,8 @@ async def ensure_topics(bootstrap: str, names: Sequence[str], partitions: int) -
         raise KafkaUnavailableError(f"cannot reach Kafka at {bootstrap}: {error}") from error
     try:
         existing = set(await admin.list_topics())
+        if elsewhere is not None and elsewhere not in existing:
+            raise KafkaTopicError(unknown_topic(elsewhere, bootstrap, [*names, *existing]))
         missing = [n for n in names if n not in existing]
         if missing:
             new = [NewTopic(n, num_partitions=partitions, replication_factor=1) for n in missing]
@@ -42,6 +51,15 @@ async def ensure_topics(bootstrap: str, names: Sequence[str], partitions: int) -
                     )
     finally:
         await admin.close()
+
+
+def unknown_topic(topic: str, bootstrap: str, known: Iterable[str]) -> str:
+    """Names the missing topic, and the closest existing or service topic if one is close."""
+    message = f"topic {topic!r} does not exist on Kafka at {bootstrap}"
+    close = difflib.get_close_matches(topic, sorted(set(known)), n=1)
+    if close:
+        message += f" (did you mean {close[0]!r}?)"
+    return message + "; create it first to send there"
 
 
 def creation_failures(topic_errors: Iterable[Sequence[Any]]) -> list[str]:

@@ -2,10 +2,12 @@
 
 import orjson
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.structs import TopicPartition
 
 from insights.producer import ProduceTimeoutError, produce
+from streams.kafka_admin import KafkaTopicError
 from streams.settings import Settings
 from streams.topics import TopicNames
 from tests.integration.kafka_reading import read_topic
@@ -85,3 +87,29 @@ async def test_a_wait_timing_out_on_the_claims_says_the_logins_were_not_sent(
     assert "only the 1 claims and plan changes were sent, the other 3 lines were not" in message
     assert len(await read_topic(settings.kafka(), names.domain_claims, 1)) == 1
     assert await read_topic(settings.kafka(), names.logins, 1, timeout_s=2) == []
+
+
+async def test_a_mistyped_topic_is_refused_not_created(settings: Settings) -> None:
+    """`--topic` to a topic that does not exist fails naming the closest one, and creates
+    nothing: a typo used to create a topic no worker reads, and report success."""
+    names = TopicNames.from_settings(settings)
+    typo = names.logins.replace("logins", "lgoins")
+    line = orjson.dumps({"type": "login", "user_id": "u1", "email": "u1@acme.com"})
+    with pytest.raises(KafkaTopicError) as refused:
+        await produce(settings, [line], typo, wait=False, timeout_s=60, progress=quiet)
+    assert str(refused.value).startswith(f"topic {typo!r} does not exist on Kafka at ")
+    assert f"did you mean {names.logins!r}?" in str(refused.value)
+    assert typo not in await topics_on(settings.kafka())
+
+    await produce(settings, [line], names.logins, wait=False, timeout_s=60, progress=quiet)
+    assert len(await read_topic(settings.kafka(), names.logins, 1)) == 1  # a service topic goes
+
+
+async def topics_on(bootstrap: str) -> set[str]:
+    """The topics the broker lists."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        return set(await admin.list_topics())
+    finally:
+        await admin.close()
