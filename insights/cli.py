@@ -204,6 +204,17 @@ def demo_traffic() -> None:
     asyncio.run(run_traffic(load_settings()))
 
 
+def org_id(value: str) -> str:
+    """An org id that could never be valid is a usage error, before anything connects."""
+    from streams.core.requests import ORG_ID
+
+    if not ORG_ID.fullmatch(value):
+        raise typer.BadParameter(f"{value!r} is not an org id (1-64 characters of A-Z a-z 0-9 _ -)")
+    return value
+
+
+OrgOption = Annotated[str, typer.Option(help="Organization id.", callback=org_id)]
+
 token_app = typer.Typer(help="Create, list and revoke reader tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 
@@ -211,7 +222,7 @@ app.add_typer(token_app, name="token")
 @token_app.command("create")
 @one_line_errors
 def token_create(
-    org: Annotated[str, typer.Option(help="Organization id.")],
+    org: OrgOption,
     label: Annotated[str, typer.Option(help="A note to recognise the token by.")] = "",
 ) -> None:
     """Create a reader token (stored hashed); the token is printed alone on the last line."""
@@ -222,7 +233,7 @@ def token_create(
 
 @token_app.command("list")
 @one_line_errors
-def token_list(org: Annotated[str, typer.Option(help="Organization id.")]) -> None:
+def token_list(org: OrgOption) -> None:
     """List an organization's tokens (ids, not the tokens)."""
     from insights.token_commands import list_tokens
 
@@ -232,7 +243,7 @@ def token_list(org: Annotated[str, typer.Option(help="Organization id.")]) -> No
 @token_app.command("revoke")
 @one_line_errors
 def token_revoke(
-    org: Annotated[str, typer.Option(help="Organization id.")],
+    org: OrgOption,
     token_id: Annotated[str, typer.Option("--id", help="Token id from `insights token list`.")],
 ) -> None:
     """Revoke one token."""

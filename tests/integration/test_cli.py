@@ -215,6 +215,9 @@ def awkward_inputs(tmp_path: Path) -> Iterator[dict[str, str]]:
     ("args", "option"),
     [
         (["query", "--org", "ac me"], "--org"),
+        (["token", "create", "--org", "ac me"], "--org"),
+        (["token", "list", "--org", "ac me"], "--org"),
+        (["token", "revoke", "--org", "ac me", "--id", "t1"], "--org"),
         (["query", "--org", "acme", "--start", "2026-02-30"], "--start"),
         (["query", "--org", "acme", "--product", "bitbucket"], "--product"),
         (["query", "--org", "acme", "--interval", "year"], "--interval"),
