@@ -42,8 +42,7 @@ FROM python:3.11.13-slim-bookworm
 
 ENV PATH=/opt/insights/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
-    PYTHONUNBUFFERED=1 \
-    HEALTHCHECK_URL=http://127.0.0.1:9464/metrics
+    PYTHONUNBUFFERED=1
 
 RUN groupadd --system --gid 10001 insights \
     && useradd --system --uid 10001 --gid insights --home-dir /var/lib/insights \
@@ -59,9 +58,11 @@ USER 10001:10001
 # 9464: the worker's /metrics (INSIGHTS_WORKER_METRICS_PORT); 8080: `insights reader`.
 EXPOSE 9464 8080
 
-# Default probe: the worker's metrics endpoint. The reader's service overrides it with /readyz.
+# Default probe: the worker's /metrics where its own settings serve it, and a pass when they
+# turn metrics off (insights/worker_probe.py; no curl or wget in this image). The reader's
+# service overrides it with /readyz.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
-    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(os.environ['HEALTHCHECK_URL'], timeout=4)"]
+    CMD ["python", "-m", "insights.worker_probe"]
 
 ENTRYPOINT ["insights"]
 CMD ["worker"]

@@ -178,6 +178,11 @@ def test_workers_scale_and_expose_metrics_to_prometheus() -> None:
     assert worker["depends_on"]["redis"]["condition"] == "service_healthy"
     (discovery,) = scrape_job("insights-worker")["dns_sd_configs"]
     assert discovery["names"] == ["worker"]
+    # A gone replica drops out of DNS, so InsightsWorkerDown counts against compose's replicas.
+    (down,) = [rule for rule in alert_rules() if rule.get("alert") == "InsightsWorkerDown"]
+    expected = re.match(r'(\d+) - count\(up\{job="insights-worker"\} == 1\) > 0\n', down["expr"])
+    assert expected, down["expr"]
+    assert int(expected[1]) == worker["deploy"]["replicas"]
     assert discovery["type"] == "A"
     assert discovery["port"] == int(env["INSIGHTS_WORKER_METRICS_PORT"])
 
