@@ -48,14 +48,23 @@ SERIES_OPERATION: dict[str, Any] = {
         },
         query_parameter(
             "product",
-            {"type": "string", "enum": [ALL, *(p.value for p in PRODUCTS)]},
+            {"type": "string", "enum": [ALL, *(p.value for p in PRODUCTS)], "default": ALL},
             "A product, or `all` (default).",
         ),
-        query_parameter("start", DAY, "First day, YYYY-MM-DD (default: 29 days before end)."),
+        query_parameter(
+            "start",
+            DAY,
+            "First day, YYYY-MM-DD (default: 29 days before end, or the whole retention if "
+            "shorter).",
+        ),
         query_parameter("end", DAY, "Last day, inclusive (default: today, UTC)."),
         query_parameter(
             "interval",
-            {"type": "string", "enum": [interval.value for interval in Interval]},
+            {
+                "type": "string",
+                "enum": [interval.value for interval in Interval],
+                "default": Interval.DAY.value,
+            },
             "`day` (default), `week` (ISO, Monday start) or `month`.",
         ),
     ],

@@ -513,6 +513,7 @@ async def test_openapi_documents_the_models_and_no_422(reader: Reader) -> None:
     assert schema == {"$ref": "#/components/schemas/ActiveUsersDocument"}
     params = {p["name"]: p["schema"] for p in operation["parameters"]}
     assert params["product"]["enum"] == ["all", "trello", "jira", "confluence", "jsm"]
+    assert (params["product"]["default"], params["interval"]["default"]) == ("all", "day")
     assert params["org_id"]["pattern"] == "^[A-Za-z0-9_-]{1,64}$"
     assert "HTTPValidationError" not in spec["components"]["schemas"]
     assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
