@@ -3,10 +3,14 @@
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from agents.batch_histogram import BatchHistogram
+from schemas.decode import RejectionReason
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 LAG_BUCKETS = (1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0, 6 * 3600.0, 86400.0, 7 * 86400.0)
 BATCH_BUCKETS = (1, 10, 50, 100, 250, 500, 1000, 2000, 5000, 10000, 20000, 40000)
+# The `operation` each agent gives agents.persistence.until_written: its errors and retries are
+# exported at 0 from the start, so rate() and increase() see the first error of a short outage.
+REDIS_WRITES = ("login_batch", "plan_changes", "domain_claims")
 
 
 class WorkerMetrics:
@@ -28,6 +32,8 @@ class WorkerMetrics:
             ["reason"],
             registry=registry,
         )
+        for reason in RejectionReason:
+            self.dead_letters.labels(reason.value)
         self.late_control_events = Counter(
             "insights_late_control_events",
             "Plan changes and domain claims effective on or before a day whose logins were "
@@ -58,7 +64,8 @@ class WorkerMetrics:
         )
         self.redis_seconds = Histogram(
             "insights_redis_operation_seconds",
-            "Latency of the worker's Redis pipelines, by operation.",
+            "Latency of one attempt of the worker's Redis work, by operation: the plan_changes and "
+            "domain_claims writes, and the read_timelines and write_batch steps of a login batch.",
             ["operation"],
             buckets=LATENCY_BUCKETS,
             registry=registry,
@@ -75,6 +82,9 @@ class WorkerMetrics:
             ["operation"],
             registry=registry,
         )
+        for operation in REDIS_WRITES:
+            self.redis_errors.labels(operation)
+            self.redis_retrying.labels(operation)
         self.redis_crash_safe = Gauge(
             "insights_redis_crash_safe",
             "1 when every Redis primary runs with appendonly yes and appendfsync always, so a "
@@ -104,7 +114,16 @@ class WorkerMetrics:
         )
         self.ready = Gauge(
             "insights_worker_ready",
-            "1 when the worker has partitions and is consuming.",
+            "1 once the worker has joined its consumer group and consumes its assignment, even "
+            "an empty one (a standby: see insights_worker_assigned_partitions); 0 before the "
+            "first join and during a rebalance.",
+            registry=registry,
+        )
+        self.assigned_partitions = Gauge(
+            "insights_worker_assigned_partitions",
+            "Partitions of each consumed topic this worker holds; 0 on a standby, which takes "
+            "over partitions at the next rebalance.",
+            ["topic"],
             registry=registry,
         )
         self.rebalancing = Gauge(

@@ -1,5 +1,6 @@
 """The plan-changes agent: record each user's plan timeline per product in Redis."""
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,11 +17,14 @@ class PlanChangeProcessor(BatchProcessor):
 
     async def __call__(self, records: Sequence[SourceRecord]) -> None:
         """Write the batch's plan changes in one pipeline, then dead-letter the rest."""
+        started = time.perf_counter()
         changes, rejected = decode_batch(records, PlanChange, self.retention_days)
+        redis_seconds = self.metrics.redis_seconds.labels("plan_changes")
 
         async def write() -> int:
-            await self.store.add_plan_changes(changes)
-            marks = await self.store.watermarks()
+            with redis_seconds.time():
+                await self.store.add_plan_changes(changes)
+                marks = await self.store.watermarks()
             # Logins already processed for that day or later kept the plan known then.
             return sum(
                 1
@@ -33,8 +37,12 @@ class PlanChangeProcessor(BatchProcessor):
         await self.reject(topic, rejected)
         self.metrics.events.labels(topic, "recorded").inc(len(changes))
         self.metrics.late_control_events.labels(topic).inc(late)
+        self.metrics.batch_size.labels("plan_changes").observe(len(records))
+        self.metrics.batch_seconds.labels("plan_changes").observe(time.perf_counter() - started)
 
 
 def register_plan_agent(app: Any, topic: Any, process: PlanChangeProcessor) -> Any:
-    """Attach the plan-changes agent to the Faust app."""
+    """Attach the plan-changes agent to the Faust app; its late events are counted from 0, so
+    the first one shows in rate()."""
+    process.metrics.late_control_events.labels(topic.get_topic_name())
     return register_batch_agent(app, topic, "record_plan_changes", process)

@@ -3,7 +3,7 @@
 import asyncio
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,9 +13,11 @@ import httpx
 import orjson
 import pytest
 
-from insights.embedded import free_port
+from insights.embedded import free_port, stop_process
+from insights.processes import start_insights
 from insights.producer import produce, route
 from insights.simulation import Simulation, SimulationSpec, simulate
+from schemas.decode import RejectionReason
 from streams.settings import Settings
 from streams.topics import TopicNames
 from tests.integration.conftest import WorkerFactory
@@ -26,6 +28,9 @@ pytestmark = pytest.mark.integration
 EVENTS = "insights_events_consumed_total"
 ACTIVE_USERS = "/api/v1/orgs/{org_id}/active-users"
 SAMPLE_WAIT_S = 20.0  # the worker samples lag and committed offsets every 5 s
+SETTLE_WAIT_S = 60.0  # a second worker's join: a rebalance of the embedded broker's group
+ASSIGNED = "insights_worker_assigned_partitions"
+REDIS_WRITES = {"login_batch", "plan_changes", "domain_claims"}
 
 
 @pytest.fixture
@@ -109,7 +114,10 @@ async def test_worker_counters_equal_the_replayed_outcomes(
     stats, names = dataset.truth["stats"], TopicNames.from_settings(settings)
     start_worker()
     await produce(settings, dataset.lines, None, wait=True, timeout_s=300, progress=no_progress)
-    logins_records = sum(route(line, names, None).topic == names.logins for line in dataset.lines)
+    records = {name: 0 for name in (names.logins, names.plan_changes, names.domain_claims)}
+    for line in dataset.lines:
+        records[route(line, names, None).topic] += 1
+    logins_records = records[names.logins]
     url = f"http://127.0.0.1:{pipeline_env['INSIGHTS_WORKER_METRICS_PORT']}/metrics"
     worker = await wait_for_offsets(url, names.logins, logins_records)
 
@@ -122,20 +130,104 @@ async def test_worker_counters_equal_the_replayed_outcomes(
     )
     assert sum(invalid.values()) == stats["events_invalid"]
     assert worker.total("insights_dead_letters_written_total") == stats["events_invalid"]
-    assert worker.total("insights_late_control_events_total") == 0
-    assert worker.total("insights_redis_errors_total") == 0
+    # Counters of a known label set exist at 0, so rate() sees their first increment.
+    late = worker.by("insights_late_control_events_total", "topic")
+    assert late == {names.plan_changes: 0, names.domain_claims: 0}
+    assert worker.by("insights_redis_errors_total", "operation") == dict.fromkeys(REDIS_WRITES, 0)
+    reasons = worker.by("insights_dead_letters_written_total", "reason")
+    assert set(reasons) == {reason.value for reason in RejectionReason}
     valid_traffic = stats["logins_managed"] + stats["logins_unmanaged"] + stats["heartbeats"]
     assert worker.total("insights_event_lag_seconds_count", topic=names.logins) == valid_traffic
-    assert worker.total("insights_batch_size_records_sum", agent="logins") == logins_records
+    assert worker.by("insights_batch_size_records_sum", "agent") == {
+        "logins": logins_records,
+        "plan_changes": records[names.plan_changes],
+        "domain_claims": records[names.domain_claims],
+    }
+    timed = worker.by("insights_batch_processing_seconds_count", "agent")
+    assert timed == worker.by("insights_batch_size_records_count", "agent")
+    redis_timed = worker.by("insights_redis_operation_seconds_count", "operation")
+    assert {"plan_changes", "domain_claims"} <= {op for op, n in redis_timed.items() if n > 0}
     assert worker.total("insights_committed_offset", topic=names.logins) == logins_records
     assert worker.total("insights_consumer_lag_records") == 0
     assert worker.total("insights_worker_ready") == 1
+    assert worker.by(ASSIGNED, "topic") == dict.fromkeys(records, settings.topic_partitions)
     assert worker.total("insights_redis_crash_safe") == 0  # -1 until read: no AOF in the stack
     newest = worker.by("insights_product_last_event_timestamp_seconds", "product")
     day_after = datetime.combine(yesterday + timedelta(days=1), datetime.min.time(), UTC)
     assert sorted(newest) == ["confluence", "jira", "jsm", "trello"]
     assert all(0 < day_after.timestamp() - at <= 2 * 86_400 for at in newest.values())
     assert Identities.of(dataset).leaks(worker) == []
+
+
+async def scrape_when_up(url: str) -> Scrape | None:
+    """One scrape, or None while the worker does not serve /metrics yet."""
+    try:
+        return await scrape(url)
+    except httpx.TransportError:
+        return None
+
+
+async def wait_for_workers(
+    urls: list[str], settled: Callable[[list[Scrape]], bool]
+) -> list[Scrape]:
+    """Scrape every worker until `settled` holds for them all; fail with the last scrapes."""
+    deadline = time.monotonic() + SETTLE_WAIT_S
+    while True:
+        scraped = [await scrape_when_up(url) for url in urls]
+        answered = [found for found in scraped if found is not None]
+        if len(answered) == len(urls) and settled(answered):
+            return answered
+        assert time.monotonic() < deadline, [
+            (found.total("insights_worker_ready"), found.by(ASSIGNED, "topic"))
+            for found in answered
+        ]
+        await asyncio.sleep(0.5)
+
+
+def all_ready(scrapes: list[Scrape]) -> bool:
+    """Every worker joined the group and consumes its assignment (possibly none)."""
+    return all(found.total("insights_worker_ready") == 1 for found in scrapes)
+
+
+def partitions_held(scrapes: list[Scrape]) -> dict[str, float]:
+    """Partitions held per topic, summed over the workers."""
+    topics: dict[str, float] = {}
+    for found in scrapes:
+        for topic, partitions in found.by(ASSIGNED, "topic").items():
+            topics[topic] = topics.get(topic, 0) + partitions
+    return topics
+
+
+async def test_a_standby_worker_is_ready_and_exports_zero_partitions(
+    settings: Settings, pipeline_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Two workers on one-partition topics: both joined and ready, one holds every partition (the
+    topics are copartitioned) and the other is a standby that says so."""
+    names = TopicNames.from_settings(settings)
+    consumed = {names.logins, names.plan_changes, names.domain_claims}
+
+    def settled(scrapes: list[Scrape]) -> bool:
+        return partitions_held(scrapes) == dict.fromkeys(consumed, 1)
+
+    ports = [free_port(), free_port()]
+    urls = [f"http://127.0.0.1:{port}/metrics" for port in ports]
+    env = {**pipeline_env, "INSIGHTS_TOPIC_PARTITIONS": "1"}
+    workers = []
+    try:
+        for index, port in enumerate(ports):  # one after the other: the first creates the topics
+            worker_env = {**env, "INSIGHTS_WORKER_METRICS_PORT": str(port)}
+            workers.append(start_insights(["worker"], worker_env, tmp_path / f"worker-{index}.log"))
+            await wait_for_workers(urls[: index + 1], all_ready)
+        scrapes = await wait_for_workers(urls, lambda found: all_ready(found) and settled(found))
+    finally:
+        for worker in workers:
+            stop_process(worker)
+
+    per_worker = [found.by(ASSIGNED, "topic") for found in scrapes]
+    assert sorted(per_worker, key=lambda topics: sum(topics.values())) == [
+        dict.fromkeys(consumed, 0),
+        dict.fromkeys(consumed, 1),
+    ]
 
 
 async def test_reader_counts_requests_by_route_template_and_names_no_org(

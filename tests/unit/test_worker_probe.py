@@ -41,4 +41,5 @@ def test_a_port_set_in_the_environment_is_probed(monkeypatch: pytest.MonkeyPatch
         assert worker_probe.main() == 0
     finally:
         server.shutdown()
+        server.server_close()
         thread.join()
