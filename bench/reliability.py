@@ -164,26 +164,41 @@ def findings(runs: list[dict[str, Any]]) -> str:
     return "\n".join(["## Findings\n", *(lines or ["- none"]), ""])
 
 
-def commit() -> str:
-    """The commit the run tested, marked when the working tree had changes."""
-    head = subprocess.run(
-        ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
+def git(*args: str) -> str:
+    """A git command's output in the repository (empty when git is missing or fails)."""
+    return subprocess.run(
+        ["git", *args], cwd=ROOT, capture_output=True, text=True, check=False
     ).stdout.strip()
-    dirty = subprocess.run(
-        ["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True, check=False
-    ).stdout.strip()
-    return f"`{head or 'unknown'}`" + (" plus uncommitted changes" if dirty else "")
 
 
-def render(runs: list[dict[str, Any]], elapsed: float, status: int) -> str:
-    """The whole report."""
+def tree_state() -> tuple[str, str]:
+    """HEAD, and what the working tree adds to it (the diff and the untracked files)."""
+    changes = git("diff", "HEAD") + git("ls-files", "--others", "--exclude-standard")
+    return git("rev-parse", "HEAD") or "unknown", changes
+
+
+def commit(started: tuple[str, str], ended: tuple[str, str]) -> str:
+    """The commit the run tested, marked when the working tree had changes or changed while the
+    suites ran (their workers start throughout the run, each with the code of that moment)."""
+    head, changes = started
+    text = f"`{head}`" + (" plus uncommitted changes" if changes else "")
+    if ended[0] != head:
+        extra = " plus uncommitted changes" if ended[1] else ""
+        text += f" (the tree changed during the run: it ended at `{ended[0]}`{extra})"
+    elif ended != started:
+        text += " (the uncommitted changes changed during the run)"
+    return text
+
+
+def render(runs: list[dict[str, Any]], elapsed: float, status: int, tested: str) -> str:
+    """The whole report; `tested` names the code the suites ran (`commit`)."""
     passed = sum(run["outcome"] == "passed" for run in runs)
     known = sum(run["outcome"].startswith("xfailed") for run in runs)
     verdict = f"{passed} of {len(runs)} suites passed" + (f", {known} known bug" if known else "")
     verdict += "" if status == 0 else f"; pytest exit status {status}"
     machine = f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
     header = (
-        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC at commit {commit()}, on {machine}; "
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC at commit {tested}, on {machine}; "
         f"{elapsed / 60:.1f} minutes; {verdict}.\n"
     )
     runs = sorted(runs, key=lambda run: str(run["suite"]))
@@ -222,11 +237,12 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         results = Path(scratch) / "figures.jsonl"
-        started = time.monotonic()
+        started, tree = time.monotonic(), tree_state()
         status = run_suites(results, args.timeout, args.pytest_args)
+        tested = commit(tree, tree_state())
         lines = results.read_bytes().splitlines() if results.exists() else []
     runs = [orjson.loads(line) for line in lines]
-    args.out.write_text(render(runs, time.monotonic() - started, status))
+    args.out.write_text(render(runs, time.monotonic() - started, status, tested))
     print(f"reliability: wrote {args.out} ({len(runs)} suites)", flush=True)
     sys.exit(status)
 

@@ -1,6 +1,6 @@
 """docs/RELIABILITY.md's findings say why a suite failed, not just that it did."""
 
-from bench.reliability import findings
+from bench.reliability import commit, findings
 from tests.reliability.figures import Figures
 
 
@@ -57,3 +57,18 @@ def test_a_known_bug_is_marked_and_its_error_left_out_of_the_findings() -> None:
     figures = Figures(suite="2. Redis faults", scale="full")
     figures.record_phase("call", "skipped", "XFailed: known", known_bug=True)
     assert (figures.outcome, figures.failure) == ("xfailed (known bug)", "")
+
+
+def test_the_report_names_the_tree_the_suites_ran() -> None:
+    """A run whose tree changed while it ran says so: its workers ran more than one version."""
+    clean = ("a" * 40, "")
+    assert commit(clean, clean) == f"`{'a' * 40}`"
+    dirty = ("a" * 40, "diff --git …")
+    assert commit(dirty, dirty) == f"`{'a' * 40}` plus uncommitted changes"
+    assert commit(dirty, ("b" * 40, "")) == (
+        f"`{'a' * 40}` plus uncommitted changes (the tree changed during the run: it ended at "
+        f"`{'b' * 40}`)"
+    )
+    assert commit(clean, ("a" * 40, "diff")).endswith(
+        "(the uncommitted changes changed during the run)"
+    )
