@@ -20,6 +20,14 @@ def from_millis(millis: int) -> datetime:
 
 
 _effective_millis = itemgetter(0)
+# Two changes effective in the same millisecond: the higher plan is the one in effect (a
+# deliberate rule; sorted members alone would let the plan's name decide, `free` over
+# `enterprise`). Redis keeps no arrival order between them.
+_PLAN_RANK = {plan: rank for rank, plan in enumerate(Plan)}
+
+
+def _change_order(change: tuple[int, Plan]) -> tuple[int, int]:
+    return change[0], _PLAN_RANK[change[1]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +44,7 @@ class PlanTimeline:
             text = member.decode() if isinstance(member, bytes) else member
             millis, _, plan = text.partition(":")
             changes.append((int(millis), Plan(plan)))
-        return cls(tuple(sorted(changes)))
+        return cls(tuple(sorted(changes, key=_change_order)))
 
     def plan_at(self, instant_millis: int) -> Plan:
         """The latest plan with effective_at <= instant, `free` when none is known."""

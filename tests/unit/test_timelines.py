@@ -1,5 +1,6 @@
 """Plan and domain-claim timelines: what is in effect at an instant."""
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from itertools import permutations
 
@@ -105,6 +106,16 @@ def test_plan_timeline_reads_members_in_any_order(members: list[str | bytes]) ->
         (1796774400000, Plan.ENTERPRISE),
         (1798200000000, Plan.STANDARD),
     )
+
+
+@pytest.mark.parametrize("plans", list(itertools.permutations(Plan)))
+def test_changes_in_the_same_millisecond_leave_the_higher_plan(plans: tuple[Plan, ...]) -> None:
+    """A deliberate tie-break, whatever order Redis returns them in (it sorts by name)."""
+    timeline = PlanTimeline.decode(plan_member(_at(UPGRADE), plan) for plan in plans)
+    assert timeline.plan_at(_ms(UPGRADE)) is Plan.ENTERPRISE
+    lower = [plan for plan in plans if plan is not Plan.ENTERPRISE]
+    two = PlanTimeline.decode(plan_member(_at(UPGRADE), plan) for plan in lower[:2])
+    assert two.plan_at(_ms(UPGRADE)) is max(lower[:2], key=list(Plan).index)
 
 
 def test_plan_members_round_trip_through_the_timeline() -> None:
