@@ -151,8 +151,9 @@ def _answer(
     for days in periods:
         covered = sum((p, d) in ledger.covered for p in scope for d in days)
         missing.append(covered == 0)
-        # Missing wins over partial; a period still running (last day >= today) is partial.
-        partial.append(covered > 0 and (covered < len(scope) * len(days) or days[-1] >= today))
+        # A period still running (last day >= today) is partial, even with no data yet; a past
+        # one is partial when only some of its cells are covered.
+        partial.append(days[-1] >= today or 0 < covered < len(scope) * len(days))
         values = None if covered == 0 else _distinct(ledger, org, scope, days)
         for key in SERIES_KEYS:
             series[key].append(None if values is None else values[key])

@@ -48,12 +48,13 @@ def period_status(
     today: date,
     days: Sequence[date] | None = None,
 ) -> PeriodStatus:
-    """Missing when no (product, day) is covered; partial when some are not, or it is not over.
-    `days` are the bucket's days, when the caller already listed them."""
+    """Missing when no (product, day) is covered; partial when some are not, or it is not over
+    (a period not over is partial even while missing: its data may still come). `days` are
+    the bucket's days, when the caller already listed them."""
     days = bucket.days() if days is None else days
     covered_cells = sum(1 for product in products for day in days if (product, day) in covered)
     if covered_cells == 0:
-        return PeriodStatus(missing=True, partial=False)
+        return PeriodStatus(missing=True, partial=bucket.last >= today)
     cells = len(products) * len(days)
     return PeriodStatus(missing=False, partial=covered_cells < cells or bucket.last >= today)
 

@@ -31,6 +31,7 @@ def _cells(products: tuple[Product, ...], first: date, count: int) -> Coverage:
 
 
 MISSING = PeriodStatus(missing=True, partial=False)
+NOT_YET = PeriodStatus(missing=True, partial=True)  # no data so far, and the period is not over
 COMPLETE = PeriodStatus(missing=False, partial=False)
 PARTIAL = PeriodStatus(missing=False, partial=True)
 
@@ -51,8 +52,8 @@ PARTIAL = PeriodStatus(missing=False, partial=True)
         pytest.param(
             DAY, TRELLO, _cells(TRELLO, DAY.first, 1), DAY.first, PARTIAL, id="today is partial"
         ),
-        pytest.param(DAY, TRELLO, set(), DAY.first, MISSING, id="today, nothing yet"),
-        pytest.param(DAY, TRELLO, set(), DAY.first - timedelta(days=3), MISSING, id="future day"),
+        pytest.param(DAY, TRELLO, set(), DAY.first, NOT_YET, id="today, nothing yet"),
+        pytest.param(DAY, TRELLO, set(), DAY.first - timedelta(days=3), NOT_YET, id="future day"),
         pytest.param(
             DAY,
             TRELLO,
