@@ -11,7 +11,6 @@ from agents.records import DeadLetter, SourceRecord, decode_batch, element_sourc
 from schemas.decode import Rejection, RejectionReason
 from schemas.events import DomainClaim
 from streams.core.claims import ClaimVerdict, judge_claim
-from streams.core.days import utc_day
 
 
 class DomainClaimProcessor(BatchProcessor):
@@ -65,7 +64,7 @@ class DomainClaimProcessor(BatchProcessor):
             decision = judge_claim(await self.store.domain_timeline(claim.domain), claim)
             if decision.verdict is ClaimVerdict.ACCEPT:
                 await self.store.add_domain_claim(claim)
-                late += watermark is not None and utc_day(claim.effective_at) <= watermark
+                late += watermark is not None and claim.effective_at <= watermark
             elif decision.verdict is not ClaimVerdict.DUPLICATE:
                 reason = RejectionReason(decision.verdict.value)
                 payload, position = element_source(source, index)

@@ -36,8 +36,9 @@ class WorkerMetrics:
             self.dead_letters.labels(reason.value)
         self.late_control_events = Counter(
             "insights_late_control_events",
-            "Plan changes and domain claims effective on or before a day whose logins were "
-            "already processed: those logins kept the attribution known at the time.",
+            "Plan changes and domain claims effective at or before the latest login or heartbeat "
+            "already processed: logins they could have re-attributed kept the attribution known "
+            "at the time.",
             ["topic"],
             registry=registry,
         )

@@ -9,7 +9,6 @@ from agents.persistence import until_written
 from agents.processor import BatchProcessor
 from agents.records import SourceRecord, decode_batch
 from schemas.events import PlanChange
-from streams.core.days import utc_day
 
 
 class PlanChangeProcessor(BatchProcessor):
@@ -25,11 +24,11 @@ class PlanChangeProcessor(BatchProcessor):
             with redis_seconds.time():
                 await self.store.add_plan_changes(changes)
                 marks = await self.store.watermarks()
-            # Logins already processed for that day or later kept the plan known then.
+            # Logins at or after it may have been processed already, with the plan known then.
             return sum(
                 1
                 for change in changes
-                if change.product in marks and utc_day(change.effective_at) <= marks[change.product]
+                if change.product in marks and change.effective_at <= marks[change.product]
             )
 
         late = await until_written(write, "plan_changes", self.metrics) if changes else 0

@@ -1,7 +1,7 @@
 """The storage role the agents and the report depend on; Redis is one implementation."""
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from typing import Protocol
 
 from schemas.events import DomainClaim, PlanChange
@@ -43,8 +43,8 @@ class ActiveUserStore(Protocol):
         """Every domain the org ever claimed, with its timeline."""
         ...
 
-    async def watermarks(self) -> dict[Product, date]:
-        """Per product, the latest login day processed."""
+    async def watermarks(self) -> dict[Product, datetime]:
+        """Per product, the latest `occurred_at` of a login or heartbeat processed."""
         ...
 
     async def covered_days(self, products: tuple[Product, ...], start: date, end: date) -> Coverage:

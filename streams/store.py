@@ -2,7 +2,7 @@
 
 import asyncio
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -26,6 +26,7 @@ from streams.core.timelines import (
     DomainTimeline,
     PlanTimeline,
     claim_member,
+    from_millis,
     plan_member,
     to_millis,
 )
@@ -259,12 +260,11 @@ class RedisActiveUserStore:
             # PFADD and SADD are idempotent: a redelivered batch sets the same registers again.
             for keys, args in self.add_members_calls(writes):
                 queue_script(self.add_members, keys, args, pipe)
-            latest: dict[Product, date] = {}
             for product, day in writes.covered:
                 pipe.zadd(self.layout.coverage(product), {day.isoformat(): day.toordinal()})
-                latest[product] = max(day, latest.get(product, day))
-            for product, day in latest.items():
-                pipe.zadd(self.layout.watermarks(), {product.value: day.toordinal()}, gt=True)
+            for product, seconds in writes.latest_s.items():
+                millis = int(seconds * 1000)
+                pipe.zadd(self.layout.watermarks(), {product.value: millis}, gt=True)
             await self.execute_scripts(pipe)
 
     async def execute_scripts(self, pipe: Any) -> list[Any]:
@@ -332,10 +332,10 @@ class RedisActiveUserStore:
         """Whether Redis answers."""
         return bool(await self.client.ping())
 
-    async def watermarks(self) -> dict[Product, date]:
-        """Per product, the latest login day processed (to spot late control events)."""
+    async def watermarks(self) -> dict[Product, datetime]:
+        """Per product, the latest `occurred_at` processed (to spot late control events)."""
         pairs: Any = await self.client.zrange(self.layout.watermarks(), 0, -1, withscores=True)
-        return {Product(_text(name)): date.fromordinal(int(score)) for name, score in pairs}
+        return {Product(_text(name)): from_millis(int(score)) for name, score in pairs}
 
     async def covered_days(self, products: tuple[Product, ...], start: date, end: date) -> Coverage:
         """The covered (product, day) cells in [start, end]."""

@@ -34,6 +34,9 @@ class BatchWrites:
     # Each event's `occurred_at` as epoch seconds, in the batch's order (heartbeats included),
     # for the worker's lag metrics: worked out here once per event, not again.
     occurred_s: list[float] = field(default_factory=list)
+    # Per product, the latest `occurred_at` of the batch (epoch seconds): a control event
+    # effective at or before what the worker has processed is late.
+    latest_s: dict[Product, float] = field(default_factory=dict)
     counted: int = 0
     unmanaged: int = 0
     heartbeats: int = 0
@@ -123,7 +126,10 @@ class ObservedBatch:
 
         Builds new writes on every call: a batch whose write failed is attributed again."""
         writes = BatchWrites(
-            covered=self.covered, occurred_s=self.occurred_s, heartbeats=self.heartbeats
+            covered=self.covered,
+            occurred_s=self.occurred_s,
+            latest_s=self.latest_s,
+            heartbeats=self.heartbeats,
         )
         free = Plan.FREE
         # Users per (org, product, plan, domain, day) first: key names are built once per group,

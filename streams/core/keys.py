@@ -69,7 +69,8 @@ class KeyLayout:
         return f"{self.prefix}:coverage:{product}"
 
     def watermarks(self) -> str:
-        """Sorted set: per product, the ordinal of the latest login day processed."""
+        """Sorted set: per product, the epoch millis of the latest login or heartbeat processed
+        (before 2026-12-06 the ordinal of its day, which the first batch overwrites: `gt`)."""
         return f"{self.prefix}:watermarks"
 
     def plan_timeline(self, user_id: str, product: Product) -> str:

@@ -234,6 +234,7 @@ class ReplayWorld:
         rng, users, days, prefixes = self.rng, self.users, self.spec.days, self.day_prefixes
         events = []
         own: Cells = defaultdict(set)
+        marks = expected.zsets[self.layout.watermarks()]  # the latest event's millis, per product
         for _ in range(size):
             user = users[int(rng.random() * len(users))]
             product = user.products[int(rng.random() * len(user.products))]
@@ -244,6 +245,9 @@ class ReplayWorld:
                 {"type": "login", "user_id": user.user_id, "email": user.email,
                  "product": product, "occurred_at": at}
             )  # fmt: skip
+            millis = (self.start_epoch + day * DAY_SECONDS + second) * 1000
+            if millis > marks.get(product, 0):
+                marks[product] = millis
             if user.org is None:
                 expected.unmanaged += 1
                 continue
@@ -259,6 +263,7 @@ class ReplayWorld:
     def heartbeat_records(self, expected: Expected) -> list[bytes]:
         """A heartbeat per product and day: every (product, day) is covered."""
         records = []
+        marks = expected.zsets[self.layout.watermarks()]  # the latest event's millis, per product
         for offset in range(self.spec.days):
             day = (self.start + timedelta(days=offset)).date()
             for product in PRODUCT_NAMES:
@@ -272,8 +277,9 @@ class ReplayWorld:
                     day.toordinal()
                 )
                 expected.heartbeats += 1
-        last = self.spec.end_day.toordinal()
-        expected.zsets[self.layout.watermarks()] = {product: last for product in PRODUCT_NAMES}
+                millis = int(at.timestamp()) * 1000
+                if millis > marks.get(product, 0):
+                    marks[product] = millis
         return records
 
 

@@ -3,7 +3,7 @@ event time, late plan changes and late claims, next to timely ones.
 
 The README's policy ("Cross-topic order"): a login is attributed with the timelines known when it
 is processed; a late control event does not rewrite it, and is counted in
-`insights_late_control_events_total` (late = effective on or before the latest login day already
+`insights_late_control_events_total` (late = effective at or before the latest login already
 processed). Phases, each fully processed before the next: the org's own claim; logins; control
 events; logins.
 """
@@ -58,12 +58,14 @@ class Story:
     late_plans: int = 0
     late_claims: int = 0
     days: set[date] = field(default_factory=set)
+    latest: datetime | None = None  # the latest login's instant: the watermark
 
     def login(self, phase: int, user: str, domain: str, when: datetime, plan: str | None) -> None:
         """A login; `plan` is what it must be attributed to (None: unmanaged, not counted)."""
         event = {"type": "login", "user_id": user, "email": f"{user}@{domain}"}
         self.add(phase, {**event, "product": PRODUCT, "occurred_at": stamp(when)})
         self.days.add(when.date())
+        self.latest = when if self.latest is None else max(self.latest, when)
         if plan is not None:
             index = (when.date() - self.first_day).days
             self.cells.setdefault((ORG, PRODUCT, plan, index, domain), set()).add(user)
@@ -95,12 +97,15 @@ class Story:
         return self.today - timedelta(days=30)
 
     def finish(self) -> Expected:
-        """Keys from the cells, coverage of every login day, and the watermark (today)."""
+        """Keys from the cells, coverage of every login day, and the watermark (the latest
+        login's instant, in millis)."""
         self.expected.add_cells(self.cells, self.first_day, self.layout)
         coverage = self.expected.zsets[self.layout.coverage(Product(PRODUCT))]
         for day in self.days:
             coverage[day.isoformat()] = day.toordinal()
-        self.expected.zsets[self.layout.watermarks()] = {PRODUCT: self.today.toordinal()}
+        assert self.latest is not None
+        latest_millis = int(self.latest.timestamp()) * 1000
+        self.expected.zsets[self.layout.watermarks()] = {PRODUCT: latest_millis}
         return self.expected
 
 

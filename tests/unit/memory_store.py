@@ -2,14 +2,20 @@
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 
 from schemas.events import DomainClaim, PlanChange
 from schemas.vocabulary import Product
 from streams.core.attribution import BatchWrites, UserProduct
 from streams.core.keys import KeyLayout
 from streams.core.series import Coverage
-from streams.core.timelines import DomainTimeline, PlanTimeline, claim_member, plan_member
+from streams.core.timelines import (
+    DomainTimeline,
+    PlanTimeline,
+    claim_member,
+    from_millis,
+    plan_member,
+)
 
 
 class MemoryActiveUserStore:
@@ -22,7 +28,7 @@ class MemoryActiveUserStore:
         self.plans: dict[UserProduct, set[str]] = defaultdict(set)
         self.claims: dict[str, set[str]] = defaultdict(set)
         self.coverage: Coverage = set()
-        self.latest: dict[Product, date] = {}
+        self.latest: dict[Product, datetime] = {}
         self.failures_left = 0
 
     def _maybe_fail(self) -> None:
@@ -45,9 +51,10 @@ class MemoryActiveUserStore:
         self._maybe_fail()
         for key, members in writes.additions.items():
             self.sets[key] |= members
-        for product, day in writes.covered:
-            self.coverage.add((product, day))
-            self.latest[product] = max(day, self.latest.get(product, day))
+        self.coverage |= writes.covered
+        for product, seconds in writes.latest_s.items():
+            at = from_millis(int(seconds * 1000))  # millis, as Redis keeps them
+            self.latest[product] = max(at, self.latest.get(product, at))
 
     async def add_plan_changes(self, changes: Iterable[PlanChange]) -> None:
         """Record plan members."""
@@ -78,8 +85,8 @@ class MemoryActiveUserStore:
         self._maybe_fail()
         return True
 
-    async def watermarks(self) -> dict[Product, date]:
-        """The latest login day seen per product."""
+    async def watermarks(self) -> dict[Product, datetime]:
+        """The latest `occurred_at` seen per product."""
         return dict(self.latest)
 
     async def covered_days(self, products: tuple[Product, ...], start: date, end: date) -> Coverage:

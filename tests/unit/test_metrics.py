@@ -138,3 +138,40 @@ async def test_every_agent_measures_its_batches_and_retries_only_preinitialised_
     errors = "insights_redis_errors_total"
     assert label_values(registry, errors, "operation") == set(REDIS_WRITES)
     assert all(sample(registry, errors, operation=name) == 1 for name in REDIS_WRITES)
+
+
+async def test_late_means_effective_at_or_before_the_latest_event_processed(
+    app: faust.App,
+) -> None:
+    """Logins up to 10:00 processed: a plan change or claim effective 10:00 or earlier may have
+    re-attributed them (late), one effective 11:00 the same day could not (it was counted late
+    when lateness was by day, which made every real-time control event late)."""
+    registry = CollectorRegistry()
+    metrics = WorkerMetrics(registry)
+    store, letters = MemoryActiveUserStore(), CollectedDeadLetters()
+    logins = register_login_agent(
+        app, app.topic("logins"), LoginBatchProcessor(store, letters, metrics, 400), 1
+    )
+    plans = register_plan_agent(
+        app, app.topic("plans"), PlanChangeProcessor(store, letters, metrics, 400)
+    )
+    claims = register_claim_agent(
+        app, app.topic("claims"), DomainClaimProcessor(store, letters, metrics, 400)
+    )
+    async with logins.test_context() as agent:
+        for hour in (8, 10):
+            await agent.put(event(type="heartbeat", product="jira", occurred_at=at(hour)))
+        await eventually(lambda: Product.JIRA in store.latest)
+    change = {"type": "plan_change", "product": "jira", "plan": "premium"}
+    async with plans.test_context() as agent:
+        for user, hour in (("early", 9), ("exact", 10), ("later", 11)):
+            await agent.put(event(**change, user_id=user, effective_at=at(hour)))
+        await eventually(lambda: len(store.plans) == 3)
+    claim = {"type": "domain_claim", "org_id": "acme", "action": "claim"}
+    async with claims.test_context() as agent:
+        for domain, hour in (("early.com", 5), ("later.com", 11)):
+            await agent.put(event(**claim, domain=domain, effective_at=at(hour)))
+        await eventually(lambda: len(store.claims) == 2)
+    late = "insights_late_control_events_total"
+    assert sample(registry, late, topic="plans") == 2
+    assert sample(registry, late, topic="claims") == 1
