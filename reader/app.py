@@ -83,5 +83,6 @@ def create_reader_app(
     app.add_middleware(MetricsMiddleware, metrics=ReaderMetrics(registry), router=app.router)
     app.include_router(api_router(context, series))
     app.include_router(probe_router(store, registry))
-    app.include_router(dashboard_router())  # public: the page holds no data, the API checks tokens
+    # Public: the page holds no data (only the retention), the API checks tokens.
+    app.include_router(dashboard_router(context.retention_days))
     return app

@@ -3,11 +3,13 @@
 from pathlib import Path
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import FileResponse
 from starlette.staticfiles import StaticFiles
 
 STATIC_DIR = Path(__file__).parent / "static"
 INDEX = STATIC_DIR / "index.html"
+# index.html names the days the reader keeps in a meta tag (the CSP forbids inline scripts), so
+# the page's presets and date bounds never ask for a range the API would refuse.
+RETENTION_PLACEHOLDER = "{{retention_days}}"
 
 # The page loads nothing from other hosts and talks only to this reader; the policy makes
 # the browser enforce that, so a stray CDN link or injected script fails loudly, not silently.
@@ -31,15 +33,24 @@ PAGE_HEADERS = {
 }
 
 
-def dashboard_router() -> APIRouter:
+def page_html(retention_days: int, template: Path = INDEX) -> bytes:
+    """The page with the retention filled in; a template without its one placeholder is a bug."""
+    text = template.read_text(encoding="utf-8")
+    if text.count(RETENTION_PLACEHOLDER) != 1:
+        raise RuntimeError(f"{template} must hold {RETENTION_PLACEHOLDER} exactly once")
+    return text.replace(RETENTION_PLACEHOLDER, str(retention_days)).encode()
+
+
+def dashboard_router(retention_days: int) -> APIRouter:
     """`GET /` (the page) and `/static/*` (its CSS, JS and vendored Chart.js); no auth."""
     router = APIRouter(include_in_schema=False)
     assets = StaticFiles(directory=STATIC_DIR)
+    page = page_html(retention_days)  # once, when the app is built
 
     @router.get("/")
-    async def dashboard() -> FileResponse:
+    async def dashboard() -> Response:
         """The dashboard page; it asks for the org and token and calls the API itself."""
-        return FileResponse(INDEX, media_type="text/html", headers=PAGE_HEADERS)
+        return Response(page, media_type="text/html", headers=PAGE_HEADERS)
 
     # A route rather than a Mount: FastAPI records its template in the scope, so the request
     # metrics label assets `/static/{path:path}` instead of "unmatched".

@@ -1,8 +1,9 @@
 """The dashboard in headless Chromium against the real worker, Redis and `insights reader`."""
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -11,10 +12,11 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from playwright.async_api import ConsoleMessage, Page
+from playwright.async_api import Browser, ConsoleMessage, Page, Route
+from playwright.async_api import Error as PlaywrightError
 
 from insights.demo import child, wait_for_http
-from insights.embedded import free_port
+from insights.embedded import StackEndpoints, free_port
 from insights.producer import produce
 from streams.core.keys import KeyLayout
 from streams.settings import Settings
@@ -87,11 +89,11 @@ def week_of_events(first: date) -> list[bytes]:
     return lines
 
 
-async def create_token(settings: Settings) -> str:
-    """A reader token for acme from the real token store."""
+async def create_token(settings: Settings, org: str = ORG) -> str:
+    """A reader token for the org (acme by default) from the real token store."""
     client = connect_redis(settings, fail_fast_s=2.0)
     try:
-        token, _ = await RedisTokenStore(client, KeyLayout(settings.key_prefix)).create(ORG)
+        token, _ = await RedisTokenStore(client, KeyLayout(settings.key_prefix)).create(org)
         return token
     finally:
         await client.aclose()
@@ -107,9 +109,9 @@ def reader_process(env: dict[str, str], log: Path) -> Iterator[str]:
         yield base_url
 
 
-async def sign_in(page: Page, token: str) -> None:
+async def sign_in(page: Page, token: str, org: str = ORG) -> None:
     """Enter the organization and token in the form, as a person would."""
-    await page.fill("#org-input", ORG)
+    await page.fill("#org-input", org)
     await page.fill("#token-input", token)
     await page.click("#sign-in-form button[type=submit]")
 
@@ -283,13 +285,13 @@ async def check_csv_download(page: Page, exported: httpx.Response) -> None:
 
 
 async def check_refused_range(page: Page, start: str) -> None:
-    """A range the API refuses leaves the last chart up, says which, and offers no CSV of it;
-    the next answer drawn offers it again."""
+    """A range longer than the retention is refused (by the page, before the API would), the
+    last chart stays up, the notice says which, and no CSV is offered until the next answer."""
     assert await page.is_enabled("#download-csv")
     await page.fill("#start", "2000-01-01")  # longer than the retention window
     await page.wait_for_selector('body[data-state="error"]')
     notice = await page.inner_text("#status")
-    assert "longer than" in notice, notice
+    assert "The reader keeps 400 days" in notice, notice
     assert "The chart still shows" in notice, notice
     assert await page.is_disabled("#download-csv")
     await page.fill("#start", start)
@@ -356,3 +358,327 @@ async def test_the_dashboard_shows_what_the_api_answers(
     assert watch.requests, "the browser made no requests"
     assert all(url.startswith(base_url + "/") for url in watch.requests)  # no CDN, ever
     assert not any(token in url for url in watch.requests), "the token leaked into a URL"
+
+
+# --- the page under slow, failing and refusing networks ------------------------------------------
+# One `insights reader` keeping RETENTION days over keys no worker writes (every period missing),
+# with tokens for two orgs. The browser's own routing slows, holds or fails chosen requests.
+
+RETENTION = 60
+OTHER_ORG = "globex"
+READY = 'body[data-state="ready"]'
+RouteHandler = Callable[[Route], Awaitable[None]]
+
+
+@dataclass
+class ShortReader:
+    """The reader's URL and a token per org."""
+
+    base_url: str
+    tokens: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+async def short_reader(
+    stack: StackEndpoints, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[ShortReader]:
+    """`insights reader` with INSIGHTS_RETENTION_DAYS=60 and tokens for acme and globex."""
+    require_chromium()
+    prefix = f"k{uuid.uuid4().hex[:10]}"
+    env = {
+        "INSIGHTS_KAFKA_BOOTSTRAP": stack.kafka_bootstrap,
+        "INSIGHTS_REDIS_URL": stack.redis_url,
+        "INSIGHTS_KEY_PREFIX": prefix,
+        "INSIGHTS_RETENTION_DAYS": str(RETENTION),
+    }
+    settings = Settings(redis_url=stack.redis_url, key_prefix=prefix)
+    tokens = {org: await create_token(settings, org) for org in (ORG, OTHER_ORG)}
+    with reader_process(env, tmp_path_factory.mktemp("short-reader") / "reader.log") as base_url:
+        yield ShortReader(base_url, tokens)
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    """One headless Chromium for this module's pages."""
+    async with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+async def page(browser: Browser) -> AsyncIterator[Page]:
+    """A fresh browser context (own session storage) per test, in English, without motion."""
+    context = await browser.new_context(viewport=DESKTOP, reduced_motion="reduce", locale="en-US")
+    try:
+        yield await context.new_page()
+    finally:
+        await context.close()
+
+
+async def open_dashboard(page: Page, reader: ShortReader, org: str = ORG) -> None:
+    """Load the page, sign in as the org and wait for its first chart."""
+    await page.goto(reader.base_url + "/")
+    await sign_in(page, reader.tokens[org], org)
+    await page.wait_for_selector(READY)
+
+
+def asks(*parts: str) -> Callable[[str], bool]:
+    """A URL predicate: a request whose URL holds every part."""
+    return lambda url: all(part in url for part in parts)
+
+
+def held(release: asyncio.Event, then: RouteHandler | None = None) -> RouteHandler:
+    """A route handler that holds each request until `release` is set, then lets it through
+    (or hands it to `then`); a request the page aborted meanwhile is simply dropped."""
+
+    async def handle(route: Route) -> None:
+        await release.wait()
+        with suppress(PlaywrightError):
+            await (then(route) if then else route.continue_())
+
+    return handle
+
+
+def day(offset: int) -> str:
+    """Today (UTC) plus `offset` days, as YYYY-MM-DD."""
+    return (datetime.now(UTC).date() + timedelta(days=offset)).isoformat()
+
+
+def domains_document(org: str, domain: str) -> dict[str, Any]:
+    """A domains answer naming one domain."""
+    claim = {"claimed_at": "2026-01-01T00:00:00Z", "released_at": None, "claimed": True}
+    return {
+        "org_id": org, "start": day(-29), "end": day(0),
+        "domains": [{"domain": domain, **claim, "active_users": 3}],
+    }  # fmt: skip
+
+
+BLANK_STATE = """() => ({
+  document: window.insightsDashboard.document,
+  domains: window.insightsDashboard.domains,
+  labels: Chart.getChart(document.getElementById("chart")).data.labels,
+  rows: ["totals", "data-table", "domains"].map(
+    (id) => document.querySelectorAll(`#${id} tbody tr`).length),
+  shown: document.getElementById("dashboard").dataset.start ?? null,
+  csv: document.getElementById("download-csv").disabled,
+})"""
+
+
+async def assert_blank(page: Page) -> None:
+    """Nothing of an earlier session is on the page: no chart, tables, domains or CSV."""
+    blank = {"document": None, "domains": None, "labels": [], "rows": [0, 0, 0], "shown": None}
+    assert await page.evaluate(BLANK_STATE) == {**blank, "csv": True}
+
+
+async def test_switching_organizations_shows_nothing_of_the_last_one(
+    page: Page, short_reader: ShortReader
+) -> None:
+    """Forget token, sign in as another org on a slow network: until its answer comes, nothing
+    of the first org's is shown under the new name, and its failure names no old range."""
+    await open_dashboard(page, short_reader)
+    await page.wait_for_selector("#domains tbody tr")
+    release = asyncio.Event()
+
+    async def fail(route: Route) -> None:
+        await route.fulfill(status=500, json={"error": "boom", "message": "the test failed it"})
+
+    await page.route(asks(f"/orgs/{OTHER_ORG}/"), held(release, fail))
+    await page.click("#sign-out")
+    await page.wait_for_selector('body[data-state="signed-out"]')
+    await assert_blank(page)
+    await sign_in(page, short_reader.tokens[OTHER_ORG], OTHER_ORG)
+    await page.wait_for_selector('body[data-state="loading"]')
+    assert await page.inner_text("#session-org") == OTHER_ORG
+    await assert_blank(page)
+    release.set()
+    await page.wait_for_selector('body[data-state="error"]')
+    notice = await page.inner_text("#status")
+    assert "the test failed it" in notice, notice
+    assert "still shows" not in notice, notice
+
+
+async def test_a_late_answer_for_the_last_organization_never_fills_the_new_ones_domains(
+    page: Page, short_reader: ShortReader
+) -> None:
+    """acme's domains answer after the switch to globex: globex's domains stay on screen."""
+    release, answered = asyncio.Event(), asyncio.Event()
+
+    async def late_acme(route: Route) -> None:
+        try:
+            await held(release, lambda r: r.fulfill(json=domains_document(ORG, "acme.com")))(route)
+        finally:
+            answered.set()
+
+    await page.route(asks(f"/orgs/{ORG}/domains"), late_acme)
+    globex = domains_document(OTHER_ORG, "globex.com")
+    await page.route(asks(f"/orgs/{OTHER_ORG}/domains"), lambda route: route.fulfill(json=globex))
+    await open_dashboard(page, short_reader)
+    await page.click("#sign-out")
+    await sign_in(page, short_reader.tokens[OTHER_ORG], OTHER_ORG)
+    await page.wait_for_selector('#domains tr[data-domain="globex.com"]')
+    release.set()
+    await answered.wait()
+    await page.wait_for_timeout(300)  # time for a late answer to be (wrongly) drawn
+    listed = await page.eval_on_selector_all(
+        "#domains tbody tr", "rows => rows.map(row => row.dataset.domain)"
+    )
+    assert listed == ["globex.com"]
+    assert await page.evaluate("() => window.insightsDashboard.domains.org_id") == OTHER_ORG
+
+
+WATCH_STATES = """() => {
+  window.seenStates = [];
+  new MutationObserver(() => window.seenStates.push(document.body.dataset.state))
+    .observe(document.body, { attributes: true, attributeFilter: ["data-state"] });
+}"""
+
+
+async def test_a_date_typed_digit_by_digit_is_loaded_once(
+    page: Page, short_reader: ShortReader
+) -> None:
+    """Typing a date (its year passes through 0002, 0020, 0202) asks the API once, for the date
+    typed, and never shows an error; both inputs are bounded to the days the reader keeps."""
+    await open_dashboard(page, short_reader)
+    bounds = {"min": day(1 - RETENTION), "max": day(0)}
+    for field_id in ("#start", "#end"):
+        assert {k: await page.get_attribute(field_id, k) for k in bounds} == bounds, field_id
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/active-users" in r.url else None)
+    await page.evaluate(WATCH_STATES)
+    target = datetime.now(UTC).date() - timedelta(days=10)
+    await page.focus("#start")  # the month, in en-US's mm/dd/yyyy
+    await page.keyboard.type(target.strftime("%m%d%Y"), delay=120)
+    await page.wait_for_selector(f'{READY} #dashboard[data-start="{target.isoformat()}"]')
+    await page.wait_for_timeout(800)  # longer than the typing pause: nothing else comes
+    assert [httpx.URL(url).params["start"] for url in asked] == [target.isoformat()]
+    assert "error" not in await page.evaluate("() => window.seenStates")
+
+
+async def test_an_end_after_today_is_refused_without_asking(
+    page: Page, short_reader: ShortReader
+) -> None:
+    """Future days would be drawn as missing: the end is capped at today, UTC."""
+    await open_dashboard(page, short_reader)
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/active-users" in r.url else None)
+    await page.fill("#end", day(3))
+    await page.wait_for_selector('body[data-state="error"]', timeout=5000)
+    notice = await page.inner_text("#status")
+    assert "cannot be after today" in notice, notice
+    assert asked == []
+    assert await page.is_disabled("#download-csv")
+
+
+async def test_the_csv_button_waits_for_the_new_answer(
+    page: Page, short_reader: ShortReader
+) -> None:
+    """While another document loads, the CSV of the one still drawn is not offered."""
+    await open_dashboard(page, short_reader)
+    assert await page.is_enabled("#download-csv")
+    release = asyncio.Event()
+    await page.route(asks("/active-users", "product=jira"), held(release))
+    await page.select_option("#product", "jira")
+    await page.wait_for_selector('body[data-state="loading"]')
+    assert await page.is_disabled("#download-csv")
+    release.set()
+    await page.wait_for_selector(f'{READY} #dashboard[data-product="jira"]')
+    assert await page.is_enabled("#download-csv")
+
+
+async def test_presets_fit_the_retention(page: Page, short_reader: ShortReader) -> None:
+    """With 60 days kept, "Last 90 days" asks for the 60 kept days (the API refuses 90) and
+    says so; "Last 12 months", the same range again, is hidden."""
+    await page.goto(short_reader.base_url + "/")
+    meta = 'meta[name="insights-retention-days"]'
+    assert await page.get_attribute(meta, "content") == str(RETENTION)
+    assert await page.inner_text('#range option[value="90d"]') == "Last 60 days (all kept)"
+    assert await page.get_attribute('#range option[value="12m"]', "hidden") is not None
+    assert await page.inner_text('#range option[value="7d"]') == "Last 7 days"
+    await sign_in(page, short_reader.tokens[ORG])
+    await page.wait_for_selector(READY)
+    await page.select_option("#range", "90d")
+    shown = f'#dashboard[data-start="{day(1 - RETENTION)}"][data-end="{day(0)}"]'
+    await page.wait_for_selector(f"{READY} {shown}", timeout=5000)
+
+
+OUTAGE = {"error": "redis_unavailable", "message": "Redis is unreachable (ConnectionError)"}
+
+
+async def test_after_a_503_the_page_retries_by_itself(
+    page: Page, short_reader: ShortReader
+) -> None:
+    """A 503's Retry-After is honoured without a click, and only while the same view is wanted."""
+    await open_dashboard(page, short_reader)
+    outages: list[str] = []
+
+    async def once_down(route: Route) -> None:
+        if route.request.url in outages:
+            await route.continue_()
+            return
+        outages.append(route.request.url)
+        await route.fulfill(status=503, headers={"Retry-After": "1"}, json=OUTAGE)
+
+    await page.route(asks("/active-users", "product=jira"), once_down)
+    await page.select_option("#product", "jira")
+    await page.wait_for_selector('body[data-state="error"]')
+    assert "Retrying in 1 s" in await page.inner_text("#status")
+    await page.wait_for_selector(f'{READY} #dashboard[data-product="jira"]', timeout=5000)
+    # An outage for a view the user has since left is not retried.
+    await page.route(asks("/active-users", "product=confluence"), once_down)
+    await page.select_option("#product", "confluence")
+    await page.wait_for_selector('body[data-state="error"]')
+    await page.select_option("#product", "trello")
+    await page.wait_for_selector(f'{READY} #dashboard[data-product="trello"]')
+    await page.wait_for_timeout(1500)
+    assert await page.get_attribute("#dashboard", "data-product") == "trello"
+    assert len(outages) == 2
+
+
+async def test_a_stalled_request_ends_in_a_message(page: Page, short_reader: ShortReader) -> None:
+    """No answer in 30 s: the page stops waiting and says so (the clock is fast-forwarded)."""
+    await page.clock.install()
+    await open_dashboard(page, short_reader)
+    never = asyncio.Event()
+    await page.route(asks("/active-users", "product=jira"), held(never))
+    await page.select_option("#product", "jira")
+    await page.wait_for_selector('body[data-state="loading"]')
+    await page.clock.fast_forward(31_000)
+    await page.wait_for_selector('body[data-state="error"]', timeout=5000)
+    notice = await page.inner_text("#status")
+    assert "did not answer within 30 s" in notice, notice
+    never.set()
+
+
+async def test_signing_in_moves_focus_to_the_dashboard(
+    page: Page, short_reader: ShortReader
+) -> None:
+    """The sign-in form disappears; focus lands on the dashboard's heading, not on <body>."""
+    await open_dashboard(page, short_reader)
+    assert await page.evaluate("() => document.activeElement.id") == "dashboard-title"
+
+
+async def test_a_period_not_over_without_data_says_not_yet(
+    page: Page, short_reader: ShortReader
+) -> None:
+    """Missing and partial (not over, nothing arrived yet): drawn as missing, worded "not yet";
+    a past missing period still says that no data arrived."""
+
+    async def last_period_pending(route: Route) -> None:
+        response = await route.fetch()
+        document = await response.json()
+        count = len(document["periods"])
+        document["missing"] = [True] * count
+        document["partial"] = [i == count - 1 for i in range(count)]
+        document["series"] = {name: [None] * count for name in SERIES}
+        await route.fulfill(response=response, json=document)
+
+    await page.route(asks("/active-users"), last_period_pending)
+    await open_dashboard(page, short_reader)
+    await page.select_option("#range", "7d")
+    await page.wait_for_selector(f'{READY} #dashboard[data-start="{day(-6)}"]')
+    assert (await tooltip_at(page, 0))["footer"] == ["Missing: no data arrived for this period"]
+    assert (await tooltip_at(page, 6))["footer"] == ["No data yet: this period is not over"]
+    rows = await page.eval_on_selector_all(
+        "#data-table tbody tr", "rows => rows.map(r => [r.className, r.cells[1].textContent])"
+    )
+    assert rows[0] == ["missing", "missing"]
+    assert rows[6] == ["missing pending", "no data yet (not over)"]

@@ -37,12 +37,21 @@ const PRESETS = {
   "12m": (today) => ({ start: monthStart(today, -11), interval: "month" }),
 };
 
-/** The start, end and suggested interval of a preset, or null for "custom". */
-export function presetRange(name, today = todayUtc()) {
+/** The earliest start of a range ending today: the API serves at most `retentionDays` days,
+ *  today included (a day before it would make the range longer than the retention). */
+export function earliestStart(today, retentionDays) {
+  return addDays(today, -(retentionDays - 1));
+}
+
+/** The start, end and suggested interval of a preset, or null for "custom". A preset longer
+ *  than the retention starts at the earliest start the API accepts instead (`clipped`). */
+export function presetRange(name, today = todayUtc(), retentionDays = Infinity) {
   const preset = PRESETS[name];
   if (!preset) return null;
   const { start, interval } = preset(today);
-  return { start: formatDay(start), end: formatDay(today), interval };
+  const earliest = Number.isFinite(retentionDays) ? earliestStart(today, retentionDays) : start;
+  const clipped = start < earliest;
+  return { start: formatDay(clipped ? earliest : start), end: formatDay(today), interval, clipped };
 }
 
 /** The last day of period `index`: the day before the next period, or the range's end. */

@@ -1,9 +1,11 @@
 // The active-users line chart (Chart.js, vendored). A missing period has no value (null in the
 // API), which is not the same as 0 users: it is plotted at 0 so the line visibly drops, but
 // every segment touching it is dotted and its column is hatched, so it never reads as a solid 0.
-// Partial periods get hollow markers on a shaded column.
+// Partial periods get hollow markers on a shaded column; a period that is both (not over, no
+// data yet) is drawn as missing and worded as "no data yet" (periods.js).
 
 import { periodTitle, tickLabel } from "./dates.js";
+import { statusLine } from "./periods.js";
 import { SERIES } from "./series.js";
 
 export const MISSING_DASH = [1, 5]; // with round caps: dots
@@ -61,13 +63,6 @@ function periodBands(state) {
 function valueText(document, key, index) {
   const value = document.series[key][index];
   return value === null ? "no data" : value.toLocaleString();
-}
-
-/** The footer line of the tooltip: what is special about the period, if anything. */
-function statusText(document, index) {
-  if (document.missing[index]) return "Missing: no data arrived for this period";
-  if (document.partial[index]) return "Partial: not over yet or only partly covered";
-  return "Complete";
 }
 
 /** One Chart.js dataset per series, styled from the document held in `state`. */
@@ -144,14 +139,14 @@ function options(state) {
             const key = item.dataset.seriesKey;
             return ` ${item.dataset.label}: ${valueText(state.document, key, item.dataIndex)}`;
           },
-          footer: (items) => statusText(state.document, items[0].dataIndex),
+          footer: (items) => statusLine(state.document, items[0].dataIndex),
         },
       },
     },
   };
 }
 
-/** Create the chart on the canvas; `draw(document)` then shows a document. */
+/** Create the chart on the canvas; `draw(document)` then shows a document, `clear()` none. */
 export function createLineChart(canvas) {
   const state = { document: null };
   const chart = new window.Chart(canvas, {
@@ -167,6 +162,14 @@ export function createLineChart(canvas) {
       chart.data.labels = document.periods;
       chart.data.datasets.forEach((set) => {
         set.data = document.series[set.seriesKey].map((value) => value ?? 0);
+      });
+      chart.update();
+    },
+    clear() {
+      state.document = null;
+      chart.data.labels = [];
+      chart.data.datasets.forEach((set) => {
+        set.data = [];
       });
       chart.update();
     },

@@ -2,6 +2,7 @@
 // Built with DOM nodes and textContent only, so no API string is ever parsed as HTML.
 
 import { humanDay, humanRange, periodTitle } from "./dates.js";
+import { periodState, statusWord } from "./periods.js";
 import { PRODUCT_LABELS, SERIES } from "./series.js";
 
 /** A table cell (`th` for row headers) holding text. */
@@ -36,12 +37,6 @@ export function renderTotals(table, doc) {
   );
 }
 
-/** The status word of a period. */
-function status(doc, index) {
-  if (doc.missing[index]) return "missing";
-  return doc.partial[index] ? "partial" : "complete";
-}
-
 /** Every value of the chart as a table (for screen readers and for copying). */
 export function renderDataTable(table, doc) {
   table.caption.textContent =
@@ -62,8 +57,9 @@ export function renderDataTable(table, doc) {
       row.dataset.period = period;
       row.dataset.missing = String(doc.missing[index]);
       row.dataset.partial = String(doc.partial[index]);
-      row.className = status(doc, index);
-      row.append(cell("th", periodTitle(doc, index)), cell("td", status(doc, index)));
+      const state = periodState(doc, index);
+      row.className = state === "pending" ? "missing pending" : state; // drawn as missing
+      row.append(cell("th", periodTitle(doc, index)), cell("td", statusWord(doc, index)));
       for (const { key } of SERIES) row.append(cell("td", count(doc.series[key][index]), "num"));
       return row;
     }),
