@@ -6,7 +6,7 @@ from typing import Any
 
 from agents.batches import register_batch_agent
 from agents.persistence import until_written
-from agents.processor import BatchProcessor
+from agents.processor import BatchProcessor, is_late, latest_of_any
 from agents.records import DeadLetter, SourceRecord, decode_batch, element_source
 from schemas.decode import Rejection, RejectionReason
 from schemas.events import DomainClaim
@@ -31,8 +31,7 @@ class DomainClaimProcessor(BatchProcessor):
         await self.reject(topic, [*rejected, *conflicts])
         self.metrics.events.labels(topic, "recorded").inc(len(claims) - len(conflicts))
         self.metrics.late_control_events.labels(topic).inc(late)
-        self.metrics.batch_size.labels("domain_claims").observe(len(records))
-        self.metrics.batch_seconds.labels("domain_claims").observe(time.perf_counter() - started)
+        self.observe_batch("domain_claims", len(records), started)
 
     def decode(
         self, records: Sequence[SourceRecord]
@@ -59,12 +58,12 @@ class DomainClaimProcessor(BatchProcessor):
         """Record the accepted claims in order: the conflicts, and how many accepted were late."""
         conflicts: list[DeadLetter] = []
         late = 0
-        watermark = max((await self.store.watermarks()).values(), default=None)
+        latest = latest_of_any(await self.store.latest_logins())
         for claim, source, index in claims:
             decision = judge_claim(await self.store.domain_timeline(claim.domain), claim)
             if decision.verdict is ClaimVerdict.ACCEPT:
                 await self.store.add_domain_claim(claim)
-                late += watermark is not None and claim.effective_at <= watermark
+                late += is_late(claim.effective_at, latest)
             elif decision.verdict is not ClaimVerdict.DUPLICATE:
                 reason = RejectionReason(decision.verdict.value)
                 payload, position = element_source(source, index)

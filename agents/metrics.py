@@ -36,7 +36,7 @@ class WorkerMetrics:
             self.dead_letters.labels(reason.value)
         self.late_control_events = Counter(
             "insights_late_control_events",
-            "Plan changes and domain claims effective at or before the latest login or heartbeat "
+            "Plan changes and domain claims effective more than a minute before the latest login "
             "already processed: logins they could have re-attributed kept the attribution known "
             "at the time.",
             ["topic"],

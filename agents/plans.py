@@ -6,7 +6,7 @@ from typing import Any
 
 from agents.batches import register_batch_agent
 from agents.persistence import until_written
-from agents.processor import BatchProcessor
+from agents.processor import BatchProcessor, is_late
 from agents.records import SourceRecord, decode_batch
 from schemas.events import PlanChange
 
@@ -23,12 +23,10 @@ class PlanChangeProcessor(BatchProcessor):
         async def write() -> int:
             with redis_seconds.time():
                 await self.store.add_plan_changes(changes)
-                marks = await self.store.watermarks()
-            # Logins at or after it may have been processed already, with the plan known then.
+                latest = await self.store.latest_logins()
+            # Logins after it may have been processed already, with the plan known then.
             return sum(
-                1
-                for change in changes
-                if change.product in marks and change.effective_at <= marks[change.product]
+                is_late(change.effective_at, latest.get(change.product)) for change in changes
             )
 
         late = await until_written(write, "plan_changes", self.metrics) if changes else 0
@@ -36,8 +34,7 @@ class PlanChangeProcessor(BatchProcessor):
         await self.reject(topic, rejected)
         self.metrics.events.labels(topic, "recorded").inc(len(changes))
         self.metrics.late_control_events.labels(topic).inc(late)
-        self.metrics.batch_size.labels("plan_changes").observe(len(records))
-        self.metrics.batch_seconds.labels("plan_changes").observe(time.perf_counter() - started)
+        self.observe_batch("plan_changes", len(records), started)
 
 
 def register_plan_agent(app: Any, topic: Any, process: PlanChangeProcessor) -> Any:

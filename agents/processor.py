@@ -1,11 +1,21 @@
-"""What every batch processor shares: its wiring, and how it rejects records."""
+"""What every batch processor shares: its wiring, how it rejects records, and for the control
+agents what makes a plan change or claim late."""
 
-from collections.abc import Sequence
+import time
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 
 from agents.dead_letters import DeadLetterSink
 from agents.metrics import WorkerMetrics
 from agents.records import DeadLetter
+from schemas.vocabulary import Product
 from streams.storage import ActiveUserStore
+
+# A control event is late when its product's logins had been processed more than this past its
+# effective instant: some were attributed without it. Without a grace, a change effective "now"
+# would count as late whenever another user's login of the same moment came first, which live
+# traffic does all the time, and the metric could not point at a bus that delivers late.
+LATE_GRACE = timedelta(minutes=1)
 
 
 class BatchProcessor:
@@ -29,3 +39,18 @@ class BatchProcessor:
         await self.dead_letters.send(letters)
         for letter in letters:
             self.metrics.events.labels(topic, f"invalid_{letter.rejection.reason.value}").inc()
+
+    def observe_batch(self, agent: str, records: int, started: float) -> None:
+        """A control batch's size and its time since `started` (`time.perf_counter()`)."""
+        self.metrics.batch_size.labels(agent).observe(records)
+        self.metrics.batch_seconds.labels(agent).observe(time.perf_counter() - started)
+
+
+def is_late(effective_at: datetime, latest_login: datetime | None) -> bool:
+    """Effective more than LATE_GRACE before the latest login processed (None: no login yet)."""
+    return latest_login is not None and effective_at <= latest_login - LATE_GRACE
+
+
+def latest_of_any(latest_logins: Mapping[Product, datetime]) -> datetime | None:
+    """A claim concerns every product: the latest login of any."""
+    return max(latest_logins.values(), default=None)

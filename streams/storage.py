@@ -43,8 +43,8 @@ class ActiveUserStore(Protocol):
         """Every domain the org ever claimed, with its timeline."""
         ...
 
-    async def watermarks(self) -> dict[Product, datetime]:
-        """Per product, the latest `occurred_at` of a login or heartbeat processed."""
+    async def latest_logins(self) -> dict[Product, datetime]:
+        """Per product, the latest `occurred_at` of a login processed."""
         ...
 
     async def covered_days(self, products: tuple[Product, ...], start: date, end: date) -> Coverage:

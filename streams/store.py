@@ -262,9 +262,9 @@ class RedisActiveUserStore:
                 queue_script(self.add_members, keys, args, pipe)
             for product, day in writes.covered:
                 pipe.zadd(self.layout.coverage(product), {day.isoformat(): day.toordinal()})
-            for product, seconds in writes.latest_s.items():
-                millis = int(seconds * 1000)
-                pipe.zadd(self.layout.watermarks(), {product.value: millis}, gt=True)
+            for product, seconds in writes.latest_login_s.items():
+                millis = round(seconds * 1000)  # round, not int: 0.999... ms is the next one
+                pipe.zadd(self.layout.latest_logins(), {product.value: millis}, gt=True)
             await self.execute_scripts(pipe)
 
     async def execute_scripts(self, pipe: Any) -> list[Any]:
@@ -332,9 +332,9 @@ class RedisActiveUserStore:
         """Whether Redis answers."""
         return bool(await self.client.ping())
 
-    async def watermarks(self) -> dict[Product, datetime]:
-        """Per product, the latest `occurred_at` processed (to spot late control events)."""
-        pairs: Any = await self.client.zrange(self.layout.watermarks(), 0, -1, withscores=True)
+    async def latest_logins(self) -> dict[Product, datetime]:
+        """Per product, the latest login `occurred_at` processed (to spot late control events)."""
+        pairs: Any = await self.client.zrange(self.layout.latest_logins(), 0, -1, withscores=True)
         return {Product(_text(name)): from_millis(int(score)) for name, score in pairs}
 
     async def covered_days(self, products: tuple[Product, ...], start: date, end: date) -> Coverage:

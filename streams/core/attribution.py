@@ -34,9 +34,9 @@ class BatchWrites:
     # Each event's `occurred_at` as epoch seconds, in the batch's order (heartbeats included),
     # for the worker's lag metrics: worked out here once per event, not again.
     occurred_s: list[float] = field(default_factory=list)
-    # Per product, the latest `occurred_at` of the batch (epoch seconds): a control event
-    # effective at or before what the worker has processed is late.
-    latest_s: dict[Product, float] = field(default_factory=dict)
+    # Per product, the batch's latest login `occurred_at` (epoch seconds): what a plan change or
+    # claim is compared with to tell whether it came late.
+    latest_login_s: dict[Product, float] = field(default_factory=dict)
     counted: int = 0
     unmanaged: int = 0
     heartbeats: int = 0
@@ -81,6 +81,7 @@ class ObservedBatch:
     # Each event's `occurred_at` as epoch seconds, in the batch's order (heartbeats included).
     occurred_s: list[float] = field(default_factory=list)
     latest_s: dict[Product, float] = field(default_factory=dict)  # per product, in this batch
+    latest_login_s: dict[Product, float] = field(default_factory=dict)  # logins only
     heartbeats: int = 0
     # One timestamp() per event gives its millis and its UTC day (a batch spans a few days, so
     # the day is looked up by epoch day): 0.9 µs a login as three conversions, 0.4 as one.
@@ -89,10 +90,11 @@ class ObservedBatch:
     def observe(self, events: Iterable[Login | Heartbeat]) -> None:
         """Take in decoded events (names bound to locals: this loop runs once per event)."""
         pending, domains, user_products = self.pending, self.domains, self.user_products
-        covered, occurred_s, latest_s, days = (
+        covered, occurred_s, latest_s, latest_login_s, days = (
             self.covered,
             self.occurred_s,
             self.latest_s,
+            self.latest_login_s,
             self.days,
         )
         heartbeats = 0
@@ -110,6 +112,8 @@ class ObservedBatch:
             if isinstance(event, Heartbeat):
                 heartbeats += 1
                 continue
+            if seconds > latest_login_s.get(product, 0.0):
+                latest_login_s[product] = seconds
             domain, user_id = event.domain, event.user_id
             domains.add(domain)
             user_products.add((user_id, product))
@@ -128,7 +132,7 @@ class ObservedBatch:
         writes = BatchWrites(
             covered=self.covered,
             occurred_s=self.occurred_s,
-            latest_s=self.latest_s,
+            latest_login_s=self.latest_login_s,
             heartbeats=self.heartbeats,
         )
         free = Plan.FREE

@@ -68,10 +68,12 @@ class KeyLayout:
         """Sorted set of the days (score = ordinal) on which the product had any valid event."""
         return f"{self.prefix}:coverage:{product}"
 
-    def watermarks(self) -> str:
-        """Sorted set: per product, the epoch millis of the latest login or heartbeat processed
-        (before 2026-12-06 the ordinal of its day, which the first batch overwrites: `gt`)."""
-        return f"{self.prefix}:watermarks"
+    def latest_logins(self) -> str:
+        """Sorted set: per product, the epoch millis of the latest login processed (to tell late
+        control events). Workers before 2026-12-06 kept the latest login *day* in
+        `<prefix>:watermarks`; that key is left to them during a rolling upgrade (delete it once
+        none runs), so neither version reads what the other wrote."""
+        return f"{self.prefix}:latest-logins"
 
     def plan_timeline(self, user_id: str, product: Product) -> str:
         """Sorted set of one user's plan changes for one product (score = epoch millis)."""

@@ -234,7 +234,7 @@ class ReplayWorld:
         rng, users, days, prefixes = self.rng, self.users, self.spec.days, self.day_prefixes
         events = []
         own: Cells = defaultdict(set)
-        marks = expected.zsets[self.layout.watermarks()]  # the latest event's millis, per product
+        marks = expected.zsets[self.layout.latest_logins()]  # per product, latest login's millis
         for _ in range(size):
             user = users[int(rng.random() * len(users))]
             product = user.products[int(rng.random() * len(user.products))]
@@ -263,7 +263,6 @@ class ReplayWorld:
     def heartbeat_records(self, expected: Expected) -> list[bytes]:
         """A heartbeat per product and day: every (product, day) is covered."""
         records = []
-        marks = expected.zsets[self.layout.watermarks()]  # the latest event's millis, per product
         for offset in range(self.spec.days):
             day = (self.start + timedelta(days=offset)).date()
             for product in PRODUCT_NAMES:
@@ -277,9 +276,6 @@ class ReplayWorld:
                     day.toordinal()
                 )
                 expected.heartbeats += 1
-                millis = int(at.timestamp()) * 1000
-                if millis > marks.get(product, 0):
-                    marks[product] = millis
         return records
 
 

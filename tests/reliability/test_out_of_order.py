@@ -3,8 +3,8 @@ event time, late plan changes and late claims, next to timely ones.
 
 The README's policy ("Cross-topic order"): a login is attributed with the timelines known when it
 is processed; a late control event does not rewrite it, and is counted in
-`insights_late_control_events_total` (late = effective at or before the latest login already
-processed). Phases, each fully processed before the next: the org's own claim; logins; control
+`insights_late_control_events_total` (late = effective more than a minute before the latest login
+already processed). Phases, each fully processed before the next: the org's own claim; logins; control
 events; logins.
 """
 
@@ -105,7 +105,7 @@ class Story:
             coverage[day.isoformat()] = day.toordinal()
         assert self.latest is not None
         latest_millis = int(self.latest.timestamp()) * 1000
-        self.expected.zsets[self.layout.watermarks()] = {PRODUCT: latest_millis}
+        self.expected.zsets[self.layout.latest_logins()] = {PRODUCT: latest_millis}
         return self.expected
 
 

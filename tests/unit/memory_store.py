@@ -52,8 +52,8 @@ class MemoryActiveUserStore:
         for key, members in writes.additions.items():
             self.sets[key] |= members
         self.coverage |= writes.covered
-        for product, seconds in writes.latest_s.items():
-            at = from_millis(int(seconds * 1000))  # millis, as Redis keeps them
+        for product, seconds in writes.latest_login_s.items():
+            at = from_millis(round(seconds * 1000))  # millis, as Redis keeps them
             self.latest[product] = max(at, self.latest.get(product, at))
 
     async def add_plan_changes(self, changes: Iterable[PlanChange]) -> None:
@@ -85,8 +85,8 @@ class MemoryActiveUserStore:
         self._maybe_fail()
         return True
 
-    async def watermarks(self) -> dict[Product, datetime]:
-        """The latest `occurred_at` seen per product."""
+    async def latest_logins(self) -> dict[Product, datetime]:
+        """The latest login `occurred_at` seen per product."""
         return dict(self.latest)
 
     async def covered_days(self, products: tuple[Product, ...], start: date, end: date) -> Coverage:

@@ -341,7 +341,7 @@ def test_active_user_keys_differ_by_product_plan_and_day() -> None:
 def test_shared_keys_carry_no_org_hash_tag() -> None:
     shared = [
         LAYOUT.coverage(Product.TRELLO),
-        LAYOUT.watermarks(),
+        LAYOUT.latest_logins(),
         LAYOUT.plan_timeline("u1", Product.TRELLO),
         LAYOUT.domain_timeline("acme.com"),
     ]

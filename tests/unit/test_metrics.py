@@ -23,10 +23,10 @@ AGENTS = ("logins", "plan_changes", "domain_claims")
 class FlakyClaimsStore(MemoryActiveUserStore):
     """The in-memory store, whose claim reads fail too while `failures_left` lasts."""
 
-    async def watermarks(self) -> dict[Product, Any]:
+    async def latest_logins(self) -> dict[Product, Any]:
         """Fail like the other calls, then answer."""
         self._maybe_fail()
-        return await super().watermarks()
+        return await super().latest_logins()
 
 
 @pytest.fixture
@@ -140,12 +140,13 @@ async def test_every_agent_measures_its_batches_and_retries_only_preinitialised_
     assert all(sample(registry, errors, operation=name) == 1 for name in REDIS_WRITES)
 
 
-async def test_late_means_effective_at_or_before_the_latest_event_processed(
+async def test_late_means_effective_over_a_minute_before_the_latest_login_processed(
     app: faust.App,
 ) -> None:
-    """Logins up to 10:00 processed: a plan change or claim effective 10:00 or earlier may have
-    re-attributed them (late), one effective 11:00 the same day could not (it was counted late
-    when lateness was by day, which made every real-time control event late)."""
+    """Logins up to 10:00 processed: a plan change or claim effective over a minute before may
+    have re-attributed some (late); one effective 09:59:30 or 11:00 the same day is not late
+    (by day, every real-time control event was late once that day's logins had been processed).
+    Heartbeats re-attribute nothing: one at noon moves nothing."""
     registry = CollectorRegistry()
     metrics = WorkerMetrics(registry)
     store, letters = MemoryActiveUserStore(), CollectedDeadLetters()
@@ -158,14 +159,16 @@ async def test_late_means_effective_at_or_before_the_latest_event_processed(
     claims = register_claim_agent(
         app, app.topic("claims"), DomainClaimProcessor(store, letters, metrics, 400)
     )
+    login = {"type": "login", "user_id": "u", "email": "u@elsewhere.com", "product": "jira"}
     async with logins.test_context() as agent:
         for hour in (8, 10):
-            await agent.put(event(type="heartbeat", product="jira", occurred_at=at(hour)))
-        await eventually(lambda: Product.JIRA in store.latest)
+            await agent.put(event(**login, occurred_at=at(hour)))
+        await agent.put(event(type="heartbeat", product="jira", occurred_at=at(12)))
+        await eventually(lambda: (Product.JIRA, DAY) in store.coverage and len(store.latest) == 1)
     change = {"type": "plan_change", "product": "jira", "plan": "premium"}
     async with plans.test_context() as agent:
-        for user, hour in (("early", 9), ("exact", 10), ("later", 11)):
-            await agent.put(event(**change, user_id=user, effective_at=at(hour)))
+        for user, when in (("early", 9.0), ("in-grace", 10 - 0.5 / 60), ("later", 11.0)):
+            await agent.put(event(**change, user_id=user, effective_at=at(when)))
         await eventually(lambda: len(store.plans) == 3)
     claim = {"type": "domain_claim", "org_id": "acme", "action": "claim"}
     async with claims.test_context() as agent:
@@ -173,5 +176,5 @@ async def test_late_means_effective_at_or_before_the_latest_event_processed(
             await agent.put(event(**claim, domain=domain, effective_at=at(hour)))
         await eventually(lambda: len(store.claims) == 2)
     late = "insights_late_control_events_total"
-    assert sample(registry, late, topic="plans") == 2
+    assert sample(registry, late, topic="plans") == 1
     assert sample(registry, late, topic="claims") == 1
