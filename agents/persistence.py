@@ -9,7 +9,7 @@ from redis.exceptions import RedisClusterException, RedisError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
 
 from agents.metrics import WorkerMetrics
-from streams.redis_startup import describe
+from streams.redis_errors import describe
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -129,9 +129,10 @@ def run_worker(settings: Settings, loglevel: str = "info") -> None:
     # Before the worker's logging is set up: an unreachable broker is then one error line from
     # the CLI, not aiokafka's own log line as well.
     asyncio.run(ensure_topics(settings.kafka(), names.all(), settings.topic_partitions))
-    asyncio.run(check_redis(settings))  # a setting no retry can fix ends the worker here
     # dictConfig consumes parts of its argument, so Faust gets a fresh copy below.
     logging.config.dictConfig(logging_config(loglevel.upper()))
+    # After the logging set-up: an unanswered Redis is a JSON warning line with its cause.
+    asyncio.run(check_redis(settings))  # a setting no retry can fix ends the worker here
     if settings.event_loop == "uvloop":
         # libuv's loop cuts Faust's per-message scheduling cost; mode installs the policy.
         use_event_loop("uvloop")

@@ -13,7 +13,10 @@ class Product(StrEnum):
 
 
 class Plan(StrEnum):
-    """A pricing plan; `free` is the plan of a user with no known plan change."""
+    """A pricing plan; `free` is the plan of a user with no known plan change.
+
+    Declared from the lowest plan to the highest: of two changes effective in the same
+    millisecond, plan timelines keep the later-declared one (streams/core/timelines.py)."""
 
     FREE = "free"
     STANDARD = "standard"

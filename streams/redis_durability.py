@@ -17,7 +17,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisClusterException, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from streams.redis_startup import describe
+from streams.redis_errors import describe
 
 log = logging.getLogger(__name__)
 

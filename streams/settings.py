@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from pydantic import Field, ValidationError, ValidationInfo, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")  # what redis-py's from_url opens
@@ -58,18 +58,18 @@ class Settings(BaseSettings):
     # in memory, decoded; all of them are redelivered after a crash (PFADD makes that harmless).
     login_batches_in_flight: int = Field(default=4, ge=1, le=64)
 
-    @field_validator("heartbeat_interval_s")
-    @classmethod
-    def _heartbeat_within_session(cls, interval: float, info: ValidationInfo) -> float:
-        """A worker whose heartbeats come slower than its session times out is evicted
-        between them, over and over: refused here, naming both variables."""
-        session = info.data.get("session_timeout_s")
-        if session is not None and interval >= session:
+    @model_validator(mode="after")
+    def _heartbeat_within_session(self) -> "Settings":
+        """A worker whose heartbeats come slower than its session times out is evicted between
+        them, over and over: refused here, naming both variables (a default is checked too:
+        INSIGHTS_SESSION_TIMEOUT_S=2 against the default heartbeat of 3 s)."""
+        interval, session = self.heartbeat_interval_s, self.session_timeout_s
+        if interval >= session:
             raise ValueError(
-                f"{interval} s is not below INSIGHTS_SESSION_TIMEOUT_S ({session} s); Kafka "
-                "advises at most a third of it"
+                f"INSIGHTS_HEARTBEAT_INTERVAL_S is invalid: {interval} s is not below "
+                f"INSIGHTS_SESSION_TIMEOUT_S ({session} s); Kafka advises at most a third of it"
             )
-        return interval
+        return self
 
     @field_validator("redis_url")
     @classmethod
@@ -98,5 +98,7 @@ def load_settings() -> Settings:
         return Settings()
     except ValidationError as error:
         first = error.errors()[0]
-        name = "INSIGHTS_" + str(first["loc"][0]).upper() if first["loc"] else "INSIGHTS_*"
+        if not first["loc"]:  # a check across settings, whose message names them itself
+            raise SettingsError(str(first.get("ctx", {}).get("error", first["msg"]))) from error
+        name = "INSIGHTS_" + str(first["loc"][0]).upper()
         raise SettingsError(f"{name} is invalid: {first['msg']}") from error

@@ -46,6 +46,7 @@ from tests.integration.cluster_fixtures import (
 )
 from tests.integration.test_reader import create_tokens, reader_client
 from tests.integration.test_replay import answers_for, no_progress
+from tests.integration.test_worker_redis_settings import exits_naming
 from tests.integration.truth import Comparison
 
 pytestmark = pytest.mark.integration
@@ -434,3 +435,14 @@ async def test_durability_watch_reads_every_primary(
         "appendfsync everysec: a crash can lose the last seconds of writes whose offsets are "
         "already committed"
     ]
+
+
+def test_a_worker_told_redis_is_no_cluster_refuses_a_cluster_node(
+    stack: StackEndpoints, redis_cluster: LocalCluster, tmp_path: Path
+) -> None:
+    """INSIGHTS_REDIS_CLUSTER=false against a cluster node: a plain client would answer PING and
+    then fail on every key of another node's slots (MOVED), so the worker stops at start."""
+    env = pipeline_env(stack.kafka_bootstrap, redis_cluster.url, cluster=False, partitions=1)
+    last = exits_naming(env, tmp_path / "worker.log")
+    assert "(it is a cluster node)" in last, last
+    assert "INSIGHTS_REDIS_CLUSTER (now false)" in last, last

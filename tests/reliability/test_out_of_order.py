@@ -4,8 +4,8 @@ event time, late plan changes and late claims, next to timely ones.
 The README's policy ("Cross-topic order"): a login is attributed with the timelines known when it
 is processed; a late control event does not rewrite it, and is counted in
 `insights_late_control_events_total` (late = effective more than a minute before the latest login
-already processed). Phases, each fully processed before the next: the org's own claim; logins; control
-events; logins.
+already processed). Phases, each fully processed before the next: the org's own claim; logins;
+control events; logins.
 """
 
 from dataclasses import dataclass, field

@@ -27,6 +27,7 @@ def loaded(monkeypatch: pytest.MonkeyPatch, **variables: str) -> Settings:
             "INSIGHTS_HEARTBEAT_INTERVAL_S",
         ),
         ({"INSIGHTS_SESSION_TIMEOUT_S": "3600"}, "INSIGHTS_SESSION_TIMEOUT_S"),
+        ({"INSIGHTS_SESSION_TIMEOUT_S": "2"}, "INSIGHTS_HEARTBEAT_INTERVAL_S"),  # default 3 s
         ({"INSIGHTS_COMMIT_INTERVAL_S": "inf"}, "INSIGHTS_COMMIT_INTERVAL_S"),
         ({"INSIGHTS_COMMIT_INTERVAL_S": "nan"}, "INSIGHTS_COMMIT_INTERVAL_S"),
         ({"INSIGHTS_READER_CACHE_S": "inf"}, "INSIGHTS_READER_CACHE_S"),
