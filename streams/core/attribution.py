@@ -80,8 +80,9 @@ class ObservedBatch:
     covered: set[tuple[Product, date]] = field(default_factory=set)
     # Each event's `occurred_at` as epoch seconds, in the batch's order (heartbeats included).
     occurred_s: list[float] = field(default_factory=list)
-    latest_s: dict[Product, float] = field(default_factory=dict)  # per product, in this batch
-    latest_login_s: dict[Product, float] = field(default_factory=dict)  # logins only
+    # Per product, the batch's latest login and latest heartbeat: one comparison per event.
+    latest_login_s: dict[Product, float] = field(default_factory=dict)
+    latest_heartbeat_s: dict[Product, float] = field(default_factory=dict)
     heartbeats: int = 0
     # One timestamp() per event gives its millis and its UTC day (a batch spans a few days, so
     # the day is looked up by epoch day): 0.9 µs a login as three conversions, 0.4 as one.
@@ -90,11 +91,11 @@ class ObservedBatch:
     def observe(self, events: Iterable[Login | Heartbeat]) -> None:
         """Take in decoded events (names bound to locals: this loop runs once per event)."""
         pending, domains, user_products = self.pending, self.domains, self.user_products
-        covered, occurred_s, latest_s, latest_login_s, days = (
+        covered, occurred_s, latest_login_s, latest_heartbeat_s, days = (
             self.covered,
             self.occurred_s,
-            self.latest_s,
             self.latest_login_s,
+            self.latest_heartbeat_s,
             self.days,
         )
         heartbeats = 0
@@ -103,14 +104,14 @@ class ObservedBatch:
             seconds = occurred_at.timestamp()
             occurred_s.append(seconds)
             product = event.product
-            if seconds > latest_s.get(product, 0.0):
-                latest_s[product] = seconds
             day = days.get(epoch_day := seconds // SECONDS_PER_DAY)
             if day is None:
                 day = days[epoch_day] = utc_day(occurred_at)
             covered.add((product, day))
             if isinstance(event, Heartbeat):
                 heartbeats += 1
+                if seconds > latest_heartbeat_s.get(product, 0.0):
+                    latest_heartbeat_s[product] = seconds
                 continue
             if seconds > latest_login_s.get(product, 0.0):
                 latest_login_s[product] = seconds
@@ -119,6 +120,16 @@ class ObservedBatch:
             user_products.add((user_id, product))
             pending.append((user_id, product, domain, day, int(seconds * 1000)))
         self.heartbeats += heartbeats
+
+    @property
+    def latest_s(self) -> dict[Product, float]:
+        """Per product, the batch's latest event of either kind (the last-event gauge's value),
+        worked out once per batch from the two kinds."""
+        latest = dict(self.latest_login_s)
+        for product, seconds in self.latest_heartbeat_s.items():
+            if seconds > latest.get(product, 0.0):
+                latest[product] = seconds
+        return latest
 
     def attribute(
         self,
