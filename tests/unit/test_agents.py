@@ -3,7 +3,7 @@
 import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import faust
 import orjson
@@ -72,20 +72,44 @@ def parts() -> tuple[MemoryActiveUserStore, CollectedDeadLetters, WorkerMetrics]
     return MemoryActiveUserStore(), CollectedDeadLetters(), WorkerMetrics(CollectorRegistry())
 
 
+class Agents(NamedTuple):
+    """The worker's three agents, on topics `claims`, `plans` and `logins`."""
+
+    claims: Any
+    plans: Any
+    logins: Any
+
+
+def register_agents(
+    app: faust.App,
+    store: MemoryActiveUserStore,
+    letters: CollectedDeadLetters,
+    metrics: WorkerMetrics,
+    login_batches_in_flight: int = 1,
+) -> Agents:
+    """Wire the three agents to one store, sink and metrics, as the worker does (400 days)."""
+    return Agents(
+        register_claim_agent(
+            app, app.topic("claims"), DomainClaimProcessor(store, letters, metrics, 400)
+        ),
+        register_plan_agent(
+            app, app.topic("plans"), PlanChangeProcessor(store, letters, metrics, 400)
+        ),
+        register_login_agent(
+            app,
+            app.topic("logins"),
+            LoginBatchProcessor(store, letters, metrics, 400),
+            login_batches_in_flight,
+        ),
+    )
+
+
 async def test_logins_are_counted_per_org_plan_and_day_and_bad_records_dead_lettered(
     app: faust.App, parts: tuple[MemoryActiveUserStore, CollectedDeadLetters, WorkerMetrics]
 ) -> None:
     """A claim, a plan change, then logins: managed ones counted, the rest dropped or rejected."""
     store, letters, metrics = parts
-    claims = register_claim_agent(
-        app, app.topic("claims"), DomainClaimProcessor(store, letters, metrics, 400)
-    )
-    plans = register_plan_agent(
-        app, app.topic("plans"), PlanChangeProcessor(store, letters, metrics, 400)
-    )
-    logins = register_login_agent(
-        app, app.topic("logins"), LoginBatchProcessor(store, letters, metrics, 400), 2
-    )
+    claims, plans, logins = register_agents(app, store, letters, metrics, 2)
     async with claims.test_context() as agent:
         await agent.put(
             event(

@@ -9,13 +9,19 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from agents.claims import DomainClaimProcessor, register_claim_agent
-from agents.logins import LoginBatchProcessor, register_login_agent
 from agents.metrics import REDIS_WRITES, WorkerMetrics
 from agents.plans import PlanChangeProcessor, register_plan_agent
 from schemas.decode import RejectionReason
 from schemas.vocabulary import Product
 from tests.unit.memory_store import MemoryActiveUserStore
-from tests.unit.test_agents import DAY, CollectedDeadLetters, at, event, eventually
+from tests.unit.test_agents import (
+    DAY,
+    CollectedDeadLetters,
+    at,
+    event,
+    eventually,
+    register_agents,
+)
 
 AGENTS = ("logins", "plan_changes", "domain_claims")
 
@@ -95,15 +101,7 @@ async def test_every_agent_measures_its_batches_and_retries_only_preinitialised_
     registry = CollectorRegistry()
     metrics = WorkerMetrics(registry)
     store, letters = FlakyClaimsStore(), CollectedDeadLetters()
-    claims = register_claim_agent(
-        app, app.topic("claims"), DomainClaimProcessor(store, letters, metrics, 400)
-    )
-    plans = register_plan_agent(
-        app, app.topic("plans"), PlanChangeProcessor(store, letters, metrics, 400)
-    )
-    logins = register_login_agent(
-        app, app.topic("logins"), LoginBatchProcessor(store, letters, metrics, 400), 1
-    )
+    claims, plans, logins = register_agents(app, store, letters, metrics)
     store.failures_left = 1
     async with claims.test_context() as agent:
         await agent.put(
@@ -150,15 +148,7 @@ async def test_late_means_effective_over_a_minute_before_the_latest_login_proces
     registry = CollectorRegistry()
     metrics = WorkerMetrics(registry)
     store, letters = MemoryActiveUserStore(), CollectedDeadLetters()
-    logins = register_login_agent(
-        app, app.topic("logins"), LoginBatchProcessor(store, letters, metrics, 400), 1
-    )
-    plans = register_plan_agent(
-        app, app.topic("plans"), PlanChangeProcessor(store, letters, metrics, 400)
-    )
-    claims = register_claim_agent(
-        app, app.topic("claims"), DomainClaimProcessor(store, letters, metrics, 400)
-    )
+    claims, plans, logins = register_agents(app, store, letters, metrics)
     login = {"type": "login", "user_id": "u", "email": "u@elsewhere.com", "product": "jira"}
     async with logins.test_context() as agent:
         for hour in (8, 10):
